@@ -1,0 +1,122 @@
+"""A single sign-on identity provider for government services (OpenID Connect)."""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+from flask import Flask, Response, render_template
+from flask_login import LoginManager
+from flask_wtf.csrf import CSRFError, CSRFProtect
+from werkzeug.exceptions import HTTPException
+
+from idp import db, limits
+from idp.accounts import repository as account_repository
+from idp.accounts.service import Account
+from idp.migrate import apply_migrations
+from idp.oidc.agencies import AgencyDirectory
+from idp.oidc.keys import KeyRing, ensure_keys
+from idp.oidc.server import create_server
+from idp.sealing import load_master_key
+from idp.sessions import ABSOLUTE_LIFETIME, PostgresSessionInterface
+from idp.settings import Settings, load_settings
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    """Build the app: settings → database → sessions and sign-in → OIDC → blueprints."""
+    settings = load_settings(test_config)
+    app = Flask(__name__)
+    _configure(app, settings)
+
+    database = db.Database(db.resolve_database_url(settings))
+    apply_migrations(database)
+    db.init_app(app, database)
+    master_key = load_master_key(settings.master_key, settings.data_dir)
+    app.extensions["idp.master_key"] = master_key
+    app.session_interface = PostgresSessionInterface(database)
+    _init_login(app)
+    limits.init_app(app, settings)
+    csrf = CSRFProtect(app)
+
+    ensure_keys(database, master_key)
+    create_server(app, settings, AgencyDirectory(database), KeyRing(database, master_key))
+
+    from idp.accounts.views import bp as accounts_bp
+    from idp.oidc.views import bp as oidc_bp
+
+    app.register_blueprint(accounts_bp)
+    app.register_blueprint(oidc_bp)
+    for endpoint in ("oidc.token", "oidc.userinfo", "oidc.logout"):
+        csrf.exempt(app.view_functions[endpoint])
+    _register_error_pages(app)
+    return app
+
+
+def _configure(app: Flask, settings: Settings) -> None:
+    secure = settings.secure_cookies
+    app.config.update(
+        IDP_SETTINGS=settings,
+        SECRET_KEY=settings.secret_key or _secret_key(settings),
+        TESTING=settings.testing,
+        SESSION_COOKIE_NAME="__Host-idp_session" if secure else "idp_session",
+        SESSION_COOKIE_SECURE=secure,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        PERMANENT_SESSION_LIFETIME=ABSOLUTE_LIFETIME,
+        MAX_CONTENT_LENGTH=1024 * 1024,
+        WTF_CSRF_TIME_LIMIT=None,
+        WTF_CSRF_SSL_STRICT=False,
+    )
+
+    @app.after_request
+    def security_headers(response: Response) -> Response:
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "no-referrer")
+        if secure:
+            response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+        return response
+
+
+def _secret_key(settings: Settings) -> str:
+    path = settings.data_dir / "secret.key"
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    if not path.exists():
+        path.touch(mode=0o600)
+        path.write_text(secrets.token_urlsafe(48))
+    return path.read_text().strip()
+
+
+def _init_login(app: Flask) -> None:
+    manager = LoginManager(app)
+    manager.login_view = "auth.sign_in"
+    manager.login_message = "Sign in to continue."
+    manager.session_protection = None  # the session id is rotated at sign-in instead
+
+    @manager.user_loader
+    def load_account(account_id: str) -> Account | None:
+        with db.transaction() as conn:
+            row = account_repository.get_account(conn, account_id)
+        return None if row is None else Account(id=str(row["id"]), email=row["email"])
+
+
+def _register_error_pages(app: Flask) -> None:
+    @app.errorhandler(CSRFError)
+    def csrf_error(error: CSRFError) -> tuple[str, int]:
+        message = "This form expired or was sent from another site. Go back and try again."
+        return render_template("error.html", title="Form expired", message=message), 400
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException) -> tuple[str, int]:
+        return render_template(
+            "error.html", title=error.name, message=error.description
+        ), error.code or 500
+
+    @app.errorhandler(Exception)
+    def unexpected_error(error: Exception) -> tuple[str, int]:
+        app.logger.exception("unexpected error")
+        return render_template(
+            "error.html",
+            title="Something went wrong",
+            message="We could not complete that. Nothing was changed; please try again.",
+        ), 500

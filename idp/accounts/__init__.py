@@ -1,0 +1,1 @@
+"""Citizen accounts: passwords, second factors and signing in."""

@@ -1,0 +1,174 @@
+"""The ``idp`` command: operator tasks. Its options are stable; scripts call them."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import click
+
+from idp.accounts import service as account_service
+from idp.accounts import totp
+from idp.accounts.repository import EmailTakenError
+from idp.db import Database, resolve_database_url
+from idp.migrate import apply_migrations
+from idp.oidc import keys as key_store
+from idp.oidc import repository as oidc_repository
+from idp.oidc.agencies import validate_jwks
+from idp.sealing import load_master_key
+from idp.settings import Settings, load_settings
+
+
+def _open(settings: Settings | None = None) -> tuple[Settings, Database]:
+    settings = settings or load_settings()
+    database = Database(resolve_database_url(settings), max_size=2)
+    apply_migrations(database)
+    return settings, database
+
+
+@click.group()
+def main() -> None:
+    """Operate the identity provider."""
+
+
+@main.command()
+def migrate() -> None:
+    """Apply pending database migrations (safe to run twice, or concurrently)."""
+    settings = load_settings()
+    database = Database(resolve_database_url(settings), max_size=1)
+    applied = apply_migrations(database)
+    click.echo(f"applied {len(applied)} migration(s)" + (": " + ", ".join(applied) if applied else ""))
+
+
+@main.group()
+def users() -> None:
+    """Manage citizen accounts."""
+
+
+@users.command("add")
+@click.option("--email", required=True)
+@click.option("--password", required=True)
+@click.option("--totp-secret", help="Base32 secret of the account's authentication app.")
+def users_add(email: str, password: str, totp_secret: str | None) -> None:
+    """Create a confirmed account whose second factor is a TOTP secret."""
+    if "@" not in email or len(email) > 254:
+        raise click.BadParameter("not an email address", param_hint="--email")
+    if not 12 <= len(password) <= 128:
+        raise click.BadParameter("use 12 to 128 characters", param_hint="--password")
+    secret = (totp_secret or totp.new_secret()).replace(" ", "").upper()
+    if not totp.is_valid_secret(secret):
+        raise click.BadParameter("not a base32 secret of at least 16 characters",
+                                 param_hint="--totp-secret")
+    settings, database = _open()
+    master_key = load_master_key(settings.master_key, settings.data_dir)
+    try:
+        account_id = account_service.create_account(database, master_key, email, password, secret)
+    except EmailTakenError:
+        raise click.ClickException(f"an account with {email} already exists") from None
+    click.echo(f"created account {account_id}")
+    if not totp_secret:
+        click.echo(totp.provisioning_uri(secret, email, "Government Sign-In"))
+
+
+@main.group()
+def clients() -> None:
+    """Manage agency applications (OIDC clients)."""
+
+
+def _check_uri(uri: str, option: str) -> str:
+    parts = urlsplit(uri)
+    if parts.scheme not in ("https", "http") or not parts.netloc or parts.fragment:
+        raise click.BadParameter(f"{uri!r} is not an absolute http(s) URI without a fragment",
+                                 param_hint=option)
+    return uri
+
+
+@clients.command("add")
+@click.option("--client-id", required=True)
+@click.option("--name", required=True)
+@click.option("--redirect-uri", "redirect_uris", multiple=True, required=True)
+@click.option("--post-logout-redirect-uri", "logout_uris", multiple=True)
+@click.option("--jwks-file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--jwks-uri")
+@click.option("--public", is_flag=True, help="A public client: no key, PKCE only.")
+@click.option("--ial", type=click.Choice(["1", "2"]), default="1", show_default=True)
+@click.option("--id-token-alg", type=click.Choice(["RS256", "ES256"]), default="RS256",
+              show_default=True)
+def clients_add(
+    client_id: str, name: str, redirect_uris: tuple[str, ...], logout_uris: tuple[str, ...],
+    jwks_file: Path | None, jwks_uri: str | None, public: bool, ial: str, id_token_alg: str,
+) -> None:
+    """Register an agency application, or replace its registration."""
+    if sum([jwks_file is not None, jwks_uri is not None, public]) != 1:
+        raise click.UsageError("give exactly one of --jwks-file, --jwks-uri or --public")
+    jwks = None
+    if jwks_file is not None:
+        try:
+            jwks = json.loads(jwks_file.read_text())
+            validate_jwks(jwks)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint="--jwks-file") from None
+    _, database = _open()
+    with database.transaction() as conn:
+        oidc_repository.save_agency(conn, {
+            "client_id": client_id,
+            "name": name,
+            "redirect_uris": [_check_uri(u, "--redirect-uri") for u in redirect_uris],
+            "post_logout_redirect_uris": [
+                _check_uri(u, "--post-logout-redirect-uri") for u in logout_uris
+            ],
+            "token_endpoint_auth_method": "none" if public else "private_key_jwt",
+            "jwks": jwks,
+            "jwks_uri": _check_uri(jwks_uri, "--jwks-uri") if jwks_uri else None,
+            "id_token_signed_response_alg": id_token_alg,
+            "default_ial": int(ial),
+        })
+    click.echo(f"registered {client_id}")
+
+
+@main.group()
+def keys() -> None:
+    """Manage the provider's signing keys."""
+
+
+@keys.command("rotate")
+@click.option("--alg", type=click.Choice(["RS256", "ES256", "all"]), default="all")
+@click.option("--activate-in", type=int, help="Seconds before the new key signs "
+              "(default: the key_activation_delay setting).")
+def keys_rotate(alg: str, activate_in: int | None) -> None:
+    """Publish a new key now; it signs after a delay, and the old key stays published
+    until every token it signed has expired."""
+    settings, database = _open()
+    master_key = load_master_key(settings.master_key, settings.data_dir)
+    key_store.ensure_keys(database, master_key)
+    delay = settings.key_activation_delay if activate_in is None else activate_in
+    for name in key_store.ALGORITHMS if alg == "all" else (alg,):
+        kid = key_store.rotate_key(database, master_key, name, delay, settings.id_token_lifetime)
+        click.echo(f"{name}: published {kid}, signing in {delay} s")
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--workers", default=1, show_default=True, type=int)
+def serve(host: str, port: int, workers: int) -> None:
+    """Serve the provider. ``IDP_ISSUER`` sets the issuer; it defaults to this URL."""
+    from idp.serving import run_server
+
+    os.environ.setdefault("IDP_ISSUER", f"http://{host}:{port}")
+    run_server(host, port, workers)
+
+
+@main.command()
+def dev() -> None:
+    """Run the provider and the demo agency site for a first look (``make run``)."""
+    from idp.demo.run import run_development
+
+    run_development()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

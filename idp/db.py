@@ -1,0 +1,90 @@
+"""The connection pool and transactions.
+
+``init_app`` is the only coupling between the database and the Flask app. Repository
+modules take a connection first and never commit; callers open :func:`transaction`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import psycopg
+from flask import Flask, current_app, g
+from psycopg.rows import DictRow, dict_row
+from psycopg_pool import ConnectionPool
+
+from idp.settings import Settings
+
+Connection = psycopg.Connection[DictRow]
+
+
+class Database:
+    """A pool of connections to one PostgreSQL database."""
+
+    def __init__(self, url: str, max_size: int = 10) -> None:
+        self.url = url
+        self.pool: ConnectionPool[Connection] = ConnectionPool(
+            url,
+            min_size=1,
+            max_size=max_size,
+            kwargs={"row_factory": dict_row, "autocommit": False},
+            open=True,
+            name="idp",
+        )
+
+    @contextmanager
+    def transaction(self) -> Iterator[Connection]:
+        """Yield a connection inside a transaction that commits on success and
+        rolls back on any exception."""
+        with self.pool.connection() as conn:
+            yield conn
+
+    def close(self) -> None:
+        self.pool.close()
+
+
+def resolve_database_url(settings: Settings) -> str:
+    """Return ``DATABASE_URL``, or start the embedded PostgreSQL and return its URL."""
+    if settings.database_url:
+        return settings.database_url
+    return start_embedded(settings.data_dir / "pgdata")
+
+
+def start_embedded(pgdata: Path) -> str:
+    """Start (or reuse) a PostgreSQL server in ``pgdata`` through ``pgserver``.
+
+    The server keeps running after this process exits so that ``idp`` commands can
+    share it; ``pgserver`` stops it when the last user is gone.
+    """
+    import pgserver
+
+    pgdata.mkdir(parents=True, exist_ok=True)
+    server = pgserver.get_server(pgdata, cleanup_mode=None)
+    return str(server.get_uri())
+
+
+def init_app(app: Flask, database: Database) -> None:
+    app.extensions["idp.db"] = database
+
+
+def get_database() -> Database:
+    database: Database = current_app.extensions["idp.db"]
+    return database
+
+
+@contextmanager
+def transaction() -> Iterator[Connection]:
+    """A transaction on the app's database; nested calls in one request share it."""
+    existing: Connection | None = g.get("idp_conn")
+    if existing is not None:
+        yield existing
+        return
+    with get_database().transaction() as conn:
+        g.idp_conn = conn
+        try:
+            yield conn
+        finally:
+            g.pop("idp_conn", None)
+

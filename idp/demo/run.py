@@ -1,0 +1,115 @@
+"""``make run``: the provider on port 5000 and the demo agency on port 5001.
+
+The demo account and the demo agency's key are created once and kept in the data
+folder, so every run prints the same credentials.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+from typing import Any
+
+import segno
+from joserfc.jwk import RSAKey
+from werkzeug.serving import make_server
+
+from idp.accounts import repository as account_repository
+from idp.accounts import service as account_service
+from idp.accounts import totp
+from idp.db import Database, resolve_database_url
+from idp.migrate import apply_migrations
+from idp.oidc import repository as oidc_repository
+from idp.sealing import load_master_key
+from idp.settings import Settings, load_settings
+
+IDP_PORT = 5000
+AGENCY_PORT = 5001
+DEMO_CLIENT_ID = "urn:gov:demo:agency"
+DEMO_EMAIL = "demo@example.gov"
+
+
+def ensure_demo(settings: Settings, database: Database, agency_url: str) -> dict[str, Any]:
+    """Create the demo account and register the demo agency, once; return their secrets."""
+    path = settings.data_dir / "demo.json"
+    if path.exists():
+        demo: dict[str, Any] = json.loads(path.read_text())
+    else:
+        demo = {
+            "email": DEMO_EMAIL,
+            "password": "demo-" + totp.new_secret()[:16].lower(),
+            "totp_secret": totp.new_secret(),
+            "agency_key": RSAKey.generate_key(2048, private=True).as_dict(private=True),
+        }
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            json.dump(demo, handle)
+    master_key = load_master_key(settings.master_key, settings.data_dir)
+    with database.transaction() as conn:
+        exists = account_repository.find_by_email(conn, demo["email"]) is not None
+    if not exists:
+        account_service.create_account(
+            database, master_key, demo["email"], demo["password"], demo["totp_secret"]
+        )
+    key = RSAKey.import_key(demo["agency_key"])
+    public = {**key.as_dict(private=False), "kid": key.thumbprint(), "alg": "RS256", "use": "sig"}
+    with database.transaction() as conn:
+        oidc_repository.save_agency(conn, {
+            "client_id": DEMO_CLIENT_ID,
+            "name": "Demo Agency",
+            "redirect_uris": [f"{agency_url}/callback"],
+            "post_logout_redirect_uris": [f"{agency_url}/"],
+            "token_endpoint_auth_method": "private_key_jwt",
+            "jwks": {"keys": [public]},
+            "jwks_uri": None,
+            "id_token_signed_response_alg": "RS256",
+            "default_ial": 1,
+        })
+    return demo
+
+
+def run_development() -> None:
+    from idp import create_app
+    from idp.demo.agency import create_agency_app
+
+    os.environ.setdefault("IDP_ISSUER", f"http://127.0.0.1:{IDP_PORT}")
+    settings = load_settings()
+    agency_url = f"http://127.0.0.1:{AGENCY_PORT}"
+    database = Database(resolve_database_url(settings), max_size=2)
+    apply_migrations(database)
+    demo = ensure_demo(settings, database, agency_url)
+    idp_app = create_app()
+    key = RSAKey.import_key(demo["agency_key"])
+    key.ensure_kid()
+    agency_app = create_agency_app(settings.issuer, DEMO_CLIENT_ID, key, agency_url)
+
+    servers = [
+        make_server("127.0.0.1", IDP_PORT, idp_app, threaded=True),
+        make_server("127.0.0.1", AGENCY_PORT, agency_app, threaded=True),
+    ]
+    for server in servers[1:]:
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+    _print_welcome(settings.issuer, agency_url, demo)
+    try:
+        servers[0].serve_forever()
+    except KeyboardInterrupt:
+        pass
+
+
+def _print_welcome(issuer: str, agency_url: str, demo: dict[str, Any]) -> None:
+    uri = totp.provisioning_uri(demo["totp_secret"], demo["email"], "Government Sign-In (demo)")
+    print(f"""
+Identity provider:  {issuer}
+Demo agency site:   {agency_url}   <- open this and press "Sign in"
+
+Demo account (development only):
+  email       {demo['email']}
+  password    {demo['password']}
+  TOTP secret {demo['totp_secret']}
+  {uri}
+
+Scan this with an authentication app for the one-time codes:""")
+    segno.make(uri, error="l").terminal(compact=True)
+    print("Press Ctrl+C to stop.", flush=True)

@@ -1,0 +1,205 @@
+"""The authorization code grant and its extensions, as Authlib asks for them.
+
+Only Authlib's hooks are overridden: storage, the ID token's key and claims, and our
+request rules (state and nonce of at least 22 characters, PKCE S256 for every client,
+known ``acr_values``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import time
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from authlib.oauth2.rfc6749 import InvalidRequestError, OAuth2Request, grants
+from authlib.oauth2.rfc7636 import CodeChallenge
+from authlib.oidc.core import UserInfo
+from authlib.oidc.core.grants import OpenIDCode
+from flask import current_app, g
+
+from idp.db import transaction
+from idp.oidc import repository
+from idp.oidc.assurance import UnsupportedAcrError, parse_acr_values
+from idp.oidc.models import Agency, AuthorizationCode, Subject
+
+MIN_STATE_LENGTH = 22
+
+
+def hash_secret(value: str) -> bytes:
+    """Codes and tokens are stored only as their SHA-256."""
+    return hashlib.sha256(value.encode()).digest()
+
+
+@dataclass(frozen=True)
+class GrantUser:
+    """The signed-in person and how they authenticated, handed to the grant."""
+
+    account_id: str
+    acr: str
+    amr: list[str]
+    auth_time: datetime
+
+
+class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):  # type: ignore[misc]
+    TOKEN_ENDPOINT_AUTH_METHODS = ["private_key_jwt", "none"]
+
+    def save_authorization_code(self, code: str, request: OAuth2Request) -> None:
+        user: GrantUser = request.user
+        client: Agency = request.client
+        data = request.payload.data
+        with transaction() as conn:
+            repository.ensure_pairwise_subject(conn, user.account_id, client.client_id)
+            repository.insert_code(
+                conn,
+                {
+                    "code_hash": hash_secret(code),
+                    "client_id": client.client_id,
+                    "account_id": user.account_id,
+                    "redirect_uri": request.payload.redirect_uri,
+                    "scope": request.scope,
+                    "nonce": data["nonce"],
+                    "code_challenge": data["code_challenge"],
+                    "code_challenge_method": data["code_challenge_method"],
+                    "acr": user.acr,
+                    "amr": user.amr,
+                    "auth_time": user.auth_time,
+                    "lifetime": current_app.config["IDP_SETTINGS"].code_lifetime,
+                },
+            )
+
+    def query_authorization_code(self, code: str, client: Agency) -> AuthorizationCode | None:
+        code_hash = hash_secret(code)
+        with transaction() as conn:
+            row = repository.consume_code(conn, code_hash, client.client_id)
+            if row is None:
+                # Unknown, expired or reused: whatever a reused code issued is revoked.
+                repository.revoke_tokens_from_code(conn, code_hash)
+                return None
+        return AuthorizationCode(
+            code_hash=code_hash,
+            client_id=row["client_id"],
+            account_id=str(row["account_id"]),
+            sub=row["sub"],
+            email=row["email"],
+            redirect_uri=row["redirect_uri"],
+            scope=row["scope"],
+            nonce=row["nonce"],
+            code_challenge=row["code_challenge"],
+            code_challenge_method=row["code_challenge_method"],
+            acr=row["acr"],
+            amr=list(row["amr"]),
+            auth_time=row["auth_time"],
+        )
+
+    def delete_authorization_code(self, authorization_code: AuthorizationCode) -> None:
+        """Nothing to do: :meth:`query_authorization_code` consumed it atomically."""
+
+    def authenticate_user(self, authorization_code: AuthorizationCode) -> Subject:
+        return Subject(
+            authorization_code.account_id, authorization_code.sub, authorization_code.email
+        )
+
+
+class RequiredS256CodeChallenge(CodeChallenge):  # type: ignore[misc]
+    """PKCE with S256 for every client, confidential or public."""
+
+    SUPPORTED_CODE_CHALLENGE_METHOD = ["S256"]
+
+    def validate_code_challenge(self, grant: Any, redirect_uri: str) -> None:
+        data = grant.request.payload.data
+        if not data.get("code_challenge"):
+            raise InvalidRequestError("PKCE is required: send 'code_challenge'.")
+        if data.get("code_challenge_method") != "S256":
+            raise InvalidRequestError("'code_challenge_method' must be 'S256'.")
+        super().validate_code_challenge(grant, redirect_uri)
+
+    def validate_code_verifier(self, grant: Any, result: Any) -> None:
+        if not grant.request.form.get("code_verifier"):
+            raise InvalidRequestError("Missing 'code_verifier'.")
+        super().validate_code_verifier(grant, result)
+
+
+class RequestRules:
+    """Checks every authorization request as Login.gov does: ``openid`` scope, long
+    ``state`` and ``nonce``, and ``acr_values`` this provider knows."""
+
+    def __call__(self, grant: Any) -> None:
+        grant.register_hook("after_validate_authorization_request_payload", self.validate)
+
+    def validate(self, grant: Any, redirect_uri: str) -> None:
+        request = grant.request
+        data = request.payload.data
+        if "openid" not in (request.payload.scope or "").split():
+            raise InvalidRequestError("The 'openid' scope is required.")
+        for name in ("state", "nonce"):
+            value = data.get(name)
+            if not isinstance(value, str) or len(value) < MIN_STATE_LENGTH:
+                raise InvalidRequestError(
+                    f"'{name}' is required and must be at least {MIN_STATE_LENGTH} characters."
+                )
+        try:
+            request.requirement = parse_acr_values(
+                data.get("acr_values"), request.client.default_ial
+            )
+        except UnsupportedAcrError:
+            raise InvalidRequestError("None of the 'acr_values' is supported.") from None
+
+
+class OpenIDConnect(OpenIDCode):  # type: ignore[misc]
+    """Issues the ID token: pairwise ``sub``, ``acr``/``amr`` from the code, a ``jti``,
+    signed with the key the agency registered for (RS256 unless it asked for ES256)."""
+
+    def __init__(self) -> None:
+        super().__init__(require_nonce=True)
+
+    def exists_nonce(self, nonce: str, request: OAuth2Request) -> bool:
+        with transaction() as conn:
+            return repository.nonce_was_used(conn, request.payload.client_id, nonce)
+
+    def get_client_algorithm(self, client: Agency) -> str:
+        return client.id_token_signed_response_alg
+
+    def _signing_key(self, client: Agency) -> Any:
+        # One key per token, even if a rotation activates between header and signature.
+        cached = g.get("idp_signing_key")
+        if cached is None or cached.alg != client.id_token_signed_response_alg:
+            cached = current_app.extensions["idp.keys"].signing_key(
+                client.id_token_signed_response_alg
+            )
+            g.idp_signing_key = cached
+        return cached
+
+    def resolve_client_private_key(self, client: Agency) -> Any:
+        return self._signing_key(client).key
+
+    def get_encode_header(self, client: Agency) -> dict[str, str]:
+        key = self._signing_key(client)
+        return {"alg": key.alg, "kid": key.kid, "typ": "JWT"}
+
+    def get_client_claims(self, client: Agency) -> dict[str, Any]:
+        settings = current_app.config["IDP_SETTINGS"]
+        now = int(time.time())
+        return {
+            "iss": settings.issuer,
+            "aud": client.client_id,
+            "iat": now,
+            "exp": now + settings.id_token_lifetime,
+            "jti": secrets.token_urlsafe(16),
+        }
+
+    def generate_user_info(self, user: Subject, scope: str) -> UserInfo:
+        return build_user_info(user, scope)
+
+
+def build_user_info(user: Subject, scope: str) -> UserInfo:
+    """Claims released for ``scope``. Verified attributes (``profile``, ``address``,
+    ``phone``, ``birthdate``) come only from a verified identity, which this account
+    does not hold yet, so they are absent."""
+    info = UserInfo(sub=user.sub)
+    if "email" in scope.split():
+        info["email"] = user.email
+        info["email_verified"] = True
+    return info

@@ -1,0 +1,111 @@
+"""Assembles Authlib's authorization server: the grant, its extensions, client
+authentication, the userinfo and end-session endpoints, and token storage."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from authlib.integrations.flask_oauth2 import AuthorizationServer, ResourceProtector
+from authlib.oauth2.rfc6750 import BearerTokenValidator
+from authlib.oidc.core import UserInfo, UserInfoEndpoint
+from authlib.oidc.rpinitiated import EndSessionEndpoint
+from flask import Flask, current_app, session
+from joserfc.jwk import KeySet
+
+from idp.db import transaction
+from idp.oidc import repository
+from idp.oidc.agencies import AgencyDirectory
+from idp.oidc.client_auth import PrivateKeyJwtAuth
+from idp.oidc.grants import (
+    AuthorizationCodeGrant,
+    OpenIDConnect,
+    RequestRules,
+    RequiredS256CodeChallenge,
+    build_user_info,
+    hash_secret,
+)
+from idp.oidc.keys import KeyRing
+from idp.oidc.models import AccessToken, Subject
+from idp.oidc.repository import find_token
+from idp.settings import Settings
+
+
+def save_token(token: dict[str, Any], request: Any) -> None:
+    code = request.authorization_code
+    with transaction() as conn:
+        repository.insert_token(
+            conn,
+            {
+                "token_hash": hash_secret(token["access_token"]),
+                "code_hash": code.code_hash,
+                "client_id": code.client_id,
+                "account_id": code.account_id,
+                "scope": code.scope,
+                "acr": code.acr,
+                "amr": code.amr,
+                "lifetime": token["expires_in"],
+            },
+        )
+
+
+class AccessTokenValidator(BearerTokenValidator):  # type: ignore[misc]
+    def authenticate_token(self, token_string: str) -> AccessToken | None:
+        if not token_string or len(token_string) > 200:
+            return None
+        with transaction() as conn:
+            row = find_token(conn, hash_secret(token_string))
+        if row is None:
+            return None
+        client = current_app.extensions["idp.agencies"].get(row["client_id"])
+        if client is None:
+            return None
+        return AccessToken(
+            client=client,
+            subject=Subject(str(row["account_id"]), row["sub"], row["email"]),
+            scope=row["scope"],
+            acr=row["acr"],
+            amr=list(row["amr"]),
+            expires_at=row["expires_at"],
+            revoked=row["revoked_at"] is not None,
+        )
+
+
+class UserInfoClaims(UserInfoEndpoint):  # type: ignore[misc]
+    def generate_user_info(self, user: Subject, scope: str) -> UserInfo:
+        return build_user_info(user, scope)
+
+    def get_issuer(self) -> str:
+        issuer: str = current_app.config["IDP_SETTINGS"].issuer
+        return issuer
+
+
+class EndSession(EndSessionEndpoint):  # type: ignore[misc]
+    def get_server_jwks(self) -> KeySet:
+        keys: KeySet = current_app.extensions["idp.keys"].public_key_set()
+        return keys
+
+    def get_algorithms(self) -> list[str]:
+        return ["RS256", "ES256"]
+
+    def end_session(self, end_session_request: Any) -> None:
+        session.clear()
+
+
+def create_server(app: Flask, settings: Settings, agencies: AgencyDirectory, keys: KeyRing) -> AuthorizationServer:
+    app.config["OAUTH2_TOKEN_EXPIRES_IN"] = {"authorization_code": settings.access_token_lifetime}
+    server = AuthorizationServer(app, query_client=agencies.get, save_token=save_token)
+    server.register_client_auth_method(
+        "private_key_jwt", PrivateKeyJwtAuth(settings.issuer, settings.token_endpoint)
+    )
+    server.register_grant(
+        AuthorizationCodeGrant,
+        [RequestRules(), RequiredS256CodeChallenge(required=True), OpenIDConnect()],
+    )
+    protector = ResourceProtector()
+    protector.register_token_validator(AccessTokenValidator())
+    server.register_endpoint(UserInfoClaims(resource_protector=protector))
+    server.register_endpoint(EndSession())
+    app.extensions["idp.oauth"] = server
+    app.extensions["idp.agencies"] = agencies
+    app.extensions["idp.keys"] = keys
+    return server

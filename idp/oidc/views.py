@@ -1,0 +1,221 @@
+"""HTTP endpoints of the provider: discovery, JWKS, authorize (with consent), token,
+userinfo and RP-initiated logout."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+from authlib.integrations.flask_oauth2 import AuthorizationServer
+from authlib.common.urls import add_params_to_uri
+from authlib.oauth2.rfc6749 import OAuth2Error
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_login import current_user, logout_user
+
+from idp.db import transaction
+from idp.events import record_event
+from idp.oidc import repository
+from idp.oidc.assurance import Requirement, achieved_acr
+from idp.oidc.discovery import provider_metadata
+from idp.oidc.errors import UnmetAuthenticationRequirementsError
+from idp.oidc.grants import GrantUser
+from idp.oidc.models import Agency
+
+bp = Blueprint("oidc", __name__)
+
+# What each scope shares, in words for the consent screen.
+SCOPE_DESCRIPTIONS = {
+    "email": "Your email address",
+    "profile": "Your verified name",
+    "address": "Your verified address",
+    "phone": "Your verified phone number",
+    "birthdate": "Your verified date of birth",
+}
+_REAUTHENTICATE_AFTER = 60
+
+
+def _server() -> AuthorizationServer:
+    server: AuthorizationServer = current_app.extensions["idp.oauth"]
+    return server
+
+
+def _error_page(error: OAuth2Error, status: int = 400) -> tuple[str, int]:
+    return render_template(
+        "oidc/error.html", error=error.error, description=error.description
+    ), status
+
+
+def _respond_with_error(error: OAuth2Error) -> Any:
+    """Redirect the error to the agency when its redirect_uri is trusted, else show it."""
+    if error.redirect_uri:
+        return _server().handle_error_response(None, error)
+    return _error_page(error)
+
+
+@bp.get("/.well-known/openid-configuration")
+def discovery() -> Response:
+    response = jsonify(provider_metadata(current_app.config["IDP_SETTINGS"].issuer))
+    response.headers["Cache-Control"] = "public, max-age=300"
+    return response
+
+
+@bp.get("/.well-known/jwks.json")
+def jwks() -> Response:
+    response = jsonify(current_app.extensions["idp.keys"].jwks())
+    response.headers["Cache-Control"] = "public, max-age=300"
+    return response
+
+
+def _signed_in_user(requirement: Requirement) -> GrantUser | None:
+    if not current_user.is_authenticated:
+        return None
+    return GrantUser(
+        account_id=current_user.id,
+        acr=achieved_acr(requirement, ial=1),
+        amr=list(session.get("amr", [])),
+        auth_time=datetime.fromtimestamp(session.get("auth_time", 0), UTC),
+    )
+
+
+def _needs_fresh_sign_in(data: Any) -> bool:
+    """``prompt=login`` and ``max_age`` ask for an authentication newer than the session."""
+    age = time.time() - session.get("auth_time", 0)
+    if "login" in (data.get("prompt") or "").split() and age > _REAUTHENTICATE_AFTER:
+        return True
+    max_age = data.get("max_age")
+    return bool(max_age and max_age.isdigit() and age > max(int(max_age), _REAUTHENTICATE_AFTER))
+
+
+@bp.route("/authorize", methods=["GET", "POST"])
+def authorize() -> Any:
+    server = _server()
+    signed_in = current_user.is_authenticated
+    try:
+        grant = server.get_consent_grant(end_user=current_user if signed_in else None)
+    except OAuth2Error as error:
+        return _respond_with_error(error)
+    data = grant.request.payload.data
+    requirement: Requirement = grant.request.requirement
+    client: Agency = grant.client
+    if not signed_in or _needs_fresh_sign_in(data):
+        if signed_in:
+            logout_user()
+            session.clear()
+        return redirect(url_for("auth.sign_in", next=request.full_path))
+
+    user = _signed_in_user(requirement)
+    redirect_uri = grant.redirect_uri
+    unmet = _unmet_requirement(requirement)
+    if unmet:
+        error = UnmetAuthenticationRequirementsError(
+            description=unmet, redirect_uri=redirect_uri, state=data.get("state")
+        )
+        return server.handle_error_response(None, error)
+
+    scopes = [s for s in grant.request.scope.split() if s in SCOPE_DESCRIPTIONS]
+    with transaction() as conn:
+        consented = repository.get_consent(conn, current_user.id, client.client_id)
+    needs_consent = consented is None or not set(scopes) <= set(consented)
+    if "consent" in (data.get("prompt") or "").split():
+        needs_consent = True
+
+    if request.method == "GET" and needs_consent:
+        return render_template(
+            "oidc/consent.html",
+            agency=client,
+            shared=[SCOPE_DESCRIPTIONS[s] for s in scopes],
+            action=request.full_path,
+        )
+    if request.method == "POST" and request.form.get("decision") != "allow":
+        with transaction() as conn:
+            record_event(conn, "consent.denied", account_id=user.account_id if user else None,
+                         client_id=client.client_id)
+        return server.create_authorization_response(grant_user=None, grant=grant)
+
+    with transaction() as conn:
+        if needs_consent:
+            repository.save_consent(conn, current_user.id, client.client_id, scopes)
+            record_event(conn, "consent.granted", account_id=current_user.id,
+                         client_id=client.client_id, details={"scopes": scopes})
+        repository.record_sign_in_at_agency(conn, current_user.id, client.client_id)
+        record_event(conn, "agency.sign_in", account_id=current_user.id,
+                     client_id=client.client_id)
+        return server.create_authorization_response(grant_user=user, grant=grant)
+
+
+def _unmet_requirement(requirement: Requirement) -> str | None:
+    """Why the signed-in person cannot satisfy the request yet, or ``None``."""
+    if requirement.ial >= 2:
+        return "Identity verification is required and is not available for this account yet."
+    if requirement.phishing_resistant and "hwk" not in session.get("amr", []):
+        return "A phishing-resistant authenticator is required for this request."
+    return None
+
+
+@bp.post("/token")
+def token() -> Response:
+    with transaction():
+        response: Response = _server().create_token_response()
+    return response
+
+
+@bp.route("/userinfo", methods=["GET", "POST"])
+def userinfo() -> Response:
+    response: Response = _server().create_endpoint_response("userinfo")
+    return response
+
+
+@bp.route("/logout", methods=["GET", "POST"])
+def logout() -> Any:
+    """RP-initiated logout. With a valid ``id_token_hint`` it acts at once; with only a
+    ``client_id`` (or nothing) the person confirms first. A redirect goes only to a
+    registered ``post_logout_redirect_uri`` and carries ``state`` back."""
+    server = _server()
+    try:
+        end_request = server.validate_endpoint_request("end_session")
+    except OAuth2Error as error:
+        return _error_page(error)
+    wanted = request.values.get("post_logout_redirect_uri")
+    if wanted:
+        if end_request.client is None:
+            return _error_page(_invalid("Send 'client_id' or 'id_token_hint' with the redirect."))
+        if wanted not in end_request.client.post_logout_redirect_uris:
+            return _error_page(_invalid("'post_logout_redirect_uri' is not registered."))
+    if end_request.needs_confirmation and request.form.get("confirm") != "yes":
+        return render_template(
+            "oidc/logout_confirm.html", agency=end_request.client, action=request.full_path
+        )
+    if wanted and end_request.redirect_uri is None:
+        end_request.redirect_uri = _with_state(wanted, request.values.get("state"))
+    account_id = current_user.id if current_user.is_authenticated else None
+    logout_user()
+    with transaction() as conn:
+        record_event(
+            conn,
+            "session.logout",
+            account_id=account_id,
+            client_id=end_request.client.client_id if end_request.client else None,
+        )
+    response = server.create_endpoint_response("end_session", end_request)
+    return response or render_template("oidc/logged_out.html")
+
+
+def _invalid(description: str) -> OAuth2Error:
+    error = OAuth2Error(description=description)
+    error.error = "invalid_request"
+    return error
+
+
+def _with_state(uri: str, state: str | None) -> str:
+    return str(add_params_to_uri(uri, {"state": state})) if state else uri

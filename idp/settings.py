@@ -1,0 +1,86 @@
+"""Typed, frozen settings read from ``config/*.toml`` and the environment.
+
+Environment variables win over the files:
+
+``IDP_ISSUER``, ``DATABASE_URL``, ``REDIS_URL``, ``IDP_MASTER_KEY``, ``IDP_SECRET_KEY``,
+``IDP_DATA_DIR`` and ``IDP_CONFIG`` (the name of an extra file in ``config/``).
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+CONFIG_DIR = Path(__file__).resolve().parent.parent / "config"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the app reads at start-up. Secrets never appear in ``repr``."""
+
+    issuer: str = "http://127.0.0.1:5000"
+    data_dir: Path = Path("var")
+    database_url: str | None = field(default=None, repr=False)
+    redis_url: str | None = field(default=None, repr=False)
+    master_key: str | None = field(default=None, repr=False)
+    secret_key: str | None = field(default=None, repr=False)
+    id_token_lifetime: int = 300
+    access_token_lifetime: int = 900
+    code_lifetime: int = 60
+    key_activation_delay: int = 3600
+    default_ial: int = 1
+    sign_in_limit: str = "10 per 10 minutes"
+    sign_in_ip_limit: str = "50 per 10 minutes"
+    testing: bool = False
+
+    @property
+    def secure_cookies(self) -> bool:
+        return self.issuer.startswith("https://")
+
+    @property
+    def token_endpoint(self) -> str:
+        return f"{self.issuer}/token"
+
+
+_ENVIRONMENT = {
+    "issuer": "IDP_ISSUER",
+    "database_url": "DATABASE_URL",
+    "redis_url": "REDIS_URL",
+    "master_key": "IDP_MASTER_KEY",
+    "secret_key": "IDP_SECRET_KEY",
+    "data_dir": "IDP_DATA_DIR",
+}
+
+
+def load_settings(
+    overrides: Mapping[str, Any] | None = None, environ: Mapping[str, str] | None = None
+) -> Settings:
+    """Build settings from ``config/default.toml``, the optional ``IDP_CONFIG`` file,
+    the environment, then ``overrides`` (used by tests)."""
+    environ = os.environ if environ is None else environ
+    values: dict[str, Any] = _read_toml("default")
+    extra = environ.get("IDP_CONFIG")
+    if extra:
+        values.update(_read_toml(extra))
+    for name, variable in _ENVIRONMENT.items():
+        if environ.get(variable):
+            values[name] = environ[variable]
+    values.update(overrides or {})
+    known = {f.name for f in fields(Settings)}
+    unknown = set(values) - known
+    if unknown:
+        raise ValueError(f"unknown settings: {', '.join(sorted(unknown))}")
+    settings = Settings(**values)
+    return replace(
+        settings, issuer=settings.issuer.rstrip("/"), data_dir=Path(settings.data_dir)
+    )
+
+
+def _read_toml(name: str) -> dict[str, Any]:
+    path = CONFIG_DIR / f"{name}.toml"
+    with path.open("rb") as handle:
+        return tomllib.load(handle)
