@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import secrets
 import socket
+import tempfile
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -40,12 +41,14 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="session")
-def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def database_url() -> Iterator[str]:
     admin = ADMIN_URL
     if admin is None:
         import pgserver
 
-        server = pgserver.get_server(tmp_path_factory.mktemp("pgdata"), cleanup_mode="stop")
+        # Not under pytest's tmp_path: concurrent pytest runs prune each other's folders.
+        pgdata = Path(tempfile.mkdtemp(prefix="idp-test-pg-"))
+        server = pgserver.get_server(pgdata, cleanup_mode="delete")
         admin = server.get_uri()
     name = f"idp_test_{secrets.token_hex(6)}"
     with psycopg.connect(admin, autocommit=True) as conn:
@@ -85,10 +88,10 @@ def serve(app: Flask, port: int) -> None:
 
 
 @pytest.fixture(scope="session")
-def live_server(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> LiveServer:
+def live_server(database_url: str) -> LiveServer:
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
-    data_dir = tmp_path_factory.mktemp("idp-data")
+    data_dir = Path(tempfile.mkdtemp(prefix="idp-test-data-"))
     os.environ["IDP_CONFIG"] = "test"
     app = create_app({
         "database_url": database_url, "data_dir": data_dir, "issuer": url, "testing": True,

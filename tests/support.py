@@ -45,7 +45,8 @@ class AgencyKey:
         header = {"alg": self.alg, "kid": self.key.kid}
         header.update(overrides.pop("header", {}))
         claims.update(overrides)
-        return jwt.encode(header, {k: v for k, v in claims.items() if v is not None}, self.key)
+        return jwt.encode({k: v for k, v in header.items() if v is not None},
+                          {k: v for k, v in claims.items() if v is not None}, self.key)
 
 
 def write_jwks(path: Path, keys: list[AgencyKey]) -> None:
@@ -58,7 +59,7 @@ def pkce_pair() -> tuple[str, str]:
     return verifier, base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
 
 
-def authorize_params(client_id: str, redirect_uri: str, challenge: str, **extra: str) -> dict[str, str]:
+def authorize_params(client_id: str, redirect_uri: str, challenge: str, /, **extra: str) -> dict[str, str]:
     params = {
         "response_type": "code", "client_id": client_id, "redirect_uri": redirect_uri,
         "scope": "openid email", "state": secrets.token_urlsafe(24),
