@@ -5,7 +5,7 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
-from flask import Flask, Response, render_template
+from flask import Flask, Response, abort, render_template, request
 from flask_login import LoginManager
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.exceptions import HTTPException
@@ -67,6 +67,13 @@ def _configure(app: Flask, settings: Settings) -> None:
         WTF_CSRF_TIME_LIMIT=None,
         WTF_CSRF_SSL_STRICT=False,
     )
+
+    @app.before_request
+    def refuse_nul_bytes() -> None:
+        # PostgreSQL text cannot hold NUL; no legitimate form or query carries one.
+        for values in (request.args, request.form):
+            if any("\x00" in value for value in values.values()):
+                abort(400, "The request contains characters we cannot accept.")
 
     @app.after_request
     def security_headers(response: Response) -> Response:

@@ -25,9 +25,11 @@ class Code:
     agency: RegisteredAgency
 
 
-def mint_code(live_server: LiveServer, agency: RegisteredAgency, person: Person) -> Code:
+def mint_code(live_server: LiveServer, agency: RegisteredAgency, person: Person,
+              browser: Browser | None = None) -> Code:
+    """Sign ``person`` in (unless ``browser`` already is) and return a fresh code."""
     verifier, challenge = pkce_pair()
-    browser = Browser(live_server.url)
+    browser = browser or Browser(live_server.url)
     response = browser.authorize(authorize_params(agency.client_id, agency.redirect_uri, challenge),
                                  person)
     assert response.status_code == 302, response.text[:300]
