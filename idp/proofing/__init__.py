@@ -1,0 +1,1 @@
+"""Identity proofing: methods are plug-ins chosen by an agency's policy."""
