@@ -100,7 +100,7 @@ def _init_login(app: Flask) -> None:
     manager.login_message = "Sign in to continue."
     manager.session_protection = None  # the session id is rotated at sign-in instead
 
-    @manager.user_loader
+    @manager.user_loader  # type: ignore[untyped-decorator]
     def load_account(account_id: str) -> Account | None:
         with db.transaction() as conn:
             row = account_repository.get_account(conn, account_id)

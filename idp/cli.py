@@ -40,7 +40,9 @@ def migrate() -> None:
     settings = load_settings()
     database = Database(resolve_database_url(settings), max_size=1)
     applied = apply_migrations(database)
-    click.echo(f"applied {len(applied)} migration(s)" + (": " + ", ".join(applied) if applied else ""))
+    click.echo(
+        f"applied {len(applied)} migration(s)" + (": " + ", ".join(applied) if applied else "")
+    )
 
 
 @main.group()
@@ -60,8 +62,9 @@ def users_add(email: str, password: str, totp_secret: str | None) -> None:
         raise click.BadParameter("use 12 to 128 characters", param_hint="--password")
     secret = (totp_secret or totp.new_secret()).replace(" ", "").upper()
     if not totp.is_valid_secret(secret):
-        raise click.BadParameter("not a base32 secret of at least 16 characters",
-                                 param_hint="--totp-secret")
+        raise click.BadParameter(
+            "not a base32 secret of at least 16 characters", param_hint="--totp-secret"
+        )
     settings, database = _open()
     master_key = load_master_key(settings.master_key, settings.data_dir)
     try:
@@ -81,8 +84,9 @@ def clients() -> None:
 def _check_uri(uri: str, option: str) -> str:
     parts = urlsplit(uri)
     if parts.scheme not in ("https", "http") or not parts.netloc or parts.fragment:
-        raise click.BadParameter(f"{uri!r} is not an absolute http(s) URI without a fragment",
-                                 param_hint=option)
+        raise click.BadParameter(
+            f"{uri!r} is not an absolute http(s) URI without a fragment", param_hint=option
+        )
     return uri
 
 
@@ -95,11 +99,19 @@ def _check_uri(uri: str, option: str) -> str:
 @click.option("--jwks-uri")
 @click.option("--public", is_flag=True, help="A public client: no key, PKCE only.")
 @click.option("--ial", type=click.Choice(["1", "2"]), default="1", show_default=True)
-@click.option("--id-token-alg", type=click.Choice(["RS256", "ES256"]), default="RS256",
-              show_default=True)
+@click.option(
+    "--id-token-alg", type=click.Choice(["RS256", "ES256"]), default="RS256", show_default=True
+)
 def clients_add(
-    client_id: str, name: str, redirect_uris: tuple[str, ...], logout_uris: tuple[str, ...],
-    jwks_file: Path | None, jwks_uri: str | None, public: bool, ial: str, id_token_alg: str,
+    client_id: str,
+    name: str,
+    redirect_uris: tuple[str, ...],
+    logout_uris: tuple[str, ...],
+    jwks_file: Path | None,
+    jwks_uri: str | None,
+    public: bool,
+    ial: str,
+    id_token_alg: str,
 ) -> None:
     """Register an agency application, or replace its registration."""
     if sum([jwks_file is not None, jwks_uri is not None, public]) != 1:
@@ -113,19 +125,22 @@ def clients_add(
             raise click.BadParameter(str(exc), param_hint="--jwks-file") from None
     _, database = _open()
     with database.transaction() as conn:
-        oidc_repository.save_agency(conn, {
-            "client_id": client_id,
-            "name": name,
-            "redirect_uris": [_check_uri(u, "--redirect-uri") for u in redirect_uris],
-            "post_logout_redirect_uris": [
-                _check_uri(u, "--post-logout-redirect-uri") for u in logout_uris
-            ],
-            "token_endpoint_auth_method": "none" if public else "private_key_jwt",
-            "jwks": jwks,
-            "jwks_uri": _check_uri(jwks_uri, "--jwks-uri") if jwks_uri else None,
-            "id_token_signed_response_alg": id_token_alg,
-            "default_ial": int(ial),
-        })
+        oidc_repository.save_agency(
+            conn,
+            {
+                "client_id": client_id,
+                "name": name,
+                "redirect_uris": [_check_uri(u, "--redirect-uri") for u in redirect_uris],
+                "post_logout_redirect_uris": [
+                    _check_uri(u, "--post-logout-redirect-uri") for u in logout_uris
+                ],
+                "token_endpoint_auth_method": "none" if public else "private_key_jwt",
+                "jwks": jwks,
+                "jwks_uri": _check_uri(jwks_uri, "--jwks-uri") if jwks_uri else None,
+                "id_token_signed_response_alg": id_token_alg,
+                "default_ial": int(ial),
+            },
+        )
     click.echo(f"registered {client_id}")
 
 
@@ -136,8 +151,11 @@ def keys() -> None:
 
 @keys.command("rotate")
 @click.option("--alg", type=click.Choice(["RS256", "ES256", "all"]), default="all")
-@click.option("--activate-in", type=int, help="Seconds before the new key signs "
-              "(default: the key_activation_delay setting).")
+@click.option(
+    "--activate-in",
+    type=int,
+    help="Seconds before the new key signs (default: the key_activation_delay setting).",
+)
 def keys_rotate(alg: str, activate_in: int | None) -> None:
     """Publish a new key now; it signs after a delay, and the old key stays published
     until every token it signed has expired."""

@@ -61,7 +61,7 @@ def start_embedded(pgdata: Path) -> str:
     import pgserver
 
     pgdata.mkdir(parents=True, exist_ok=True)
-    server = pgserver.get_server(pgdata, cleanup_mode=None)
+    server = pgserver.get_server(pgdata, cleanup_mode=None)  # type: ignore[attr-defined]
     return str(server.get_uri())
 
 
@@ -87,4 +87,3 @@ def transaction() -> Iterator[Connection]:
             yield conn
         finally:
             g.pop("idp_conn", None)
-

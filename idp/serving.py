@@ -30,12 +30,14 @@ def run_server(host: str, port: int, workers: int, threads: int = 4) -> None:
     """Apply migrations once, then serve until interrupted."""
     settings = load_settings()
     apply_migrations(Database(resolve_database_url(settings), max_size=1))
-    _Server({
-        "bind": f"{host}:{port}",
-        "workers": workers,
-        "threads": threads,
-        "worker_class": "gthread",
-        "accesslog": "-",
-        # The access log holds paths only: never query strings (codes, states, hints).
-        "access_log_format": '%(h)s "%(m)s %(U)s" %(s)s %(B)s %(M)sms',
-    }).run()
+    _Server(
+        {
+            "bind": f"{host}:{port}",
+            "workers": workers,
+            "threads": threads,
+            "worker_class": "gthread",
+            "accesslog": "-",
+            # The access log holds paths only: never query strings (codes, states, hints).
+            "access_log_format": '%(h)s "%(m)s %(U)s" %(s)s %(B)s %(M)sms',
+        }
+    ).run()

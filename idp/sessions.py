@@ -82,7 +82,9 @@ class PostgresSessionInterface(SessionInterface):
             return
         with self.database.transaction() as conn:
             for old in filter(None, [session.rotated_from, session.sid if not session else None]):
-                conn.execute("DELETE FROM browser_sessions WHERE id_hash = %(h)s", {"h": _hash(old)})
+                conn.execute(
+                    "DELETE FROM browser_sessions WHERE id_hash = %(h)s", {"h": _hash(old)}
+                )
             if not session:
                 response.delete_cookie(name, path=self.get_cookie_path(app))
                 return

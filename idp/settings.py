@@ -75,9 +75,7 @@ def load_settings(
     if unknown:
         raise ValueError(f"unknown settings: {', '.join(sorted(unknown))}")
     settings = Settings(**values)
-    return replace(
-        settings, issuer=settings.issuer.rstrip("/"), data_dir=Path(settings.data_dir)
-    )
+    return replace(settings, issuer=settings.issuer.rstrip("/"), data_dir=Path(settings.data_dir))
 
 
 def _read_toml(name: str) -> dict[str, Any]:

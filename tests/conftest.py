@@ -93,9 +93,14 @@ def live_server(database_url: str) -> LiveServer:
     url = f"http://127.0.0.1:{port}"
     data_dir = Path(tempfile.mkdtemp(prefix="idp-test-data-"))
     os.environ["IDP_CONFIG"] = "test"
-    app = create_app({
-        "database_url": database_url, "data_dir": data_dir, "issuer": url, "testing": True,
-    })
+    app = create_app(
+        {
+            "database_url": database_url,
+            "data_dir": data_dir,
+            "issuer": url,
+            "testing": True,
+        }
+    )
     serve(app, port)
     return LiveServer(url, app, data_dir, database_url)
 
@@ -141,14 +146,29 @@ class RegisteredAgency:
 
 
 def register_agency(
-    live_server: LiveServer, tmp_path: Path, *, public: bool = False, algs: tuple[str, ...] = ("RS256",),
+    live_server: LiveServer,
+    tmp_path: Path,
+    *,
+    public: bool = False,
+    algs: tuple[str, ...] = ("RS256",),
     extra: tuple[str, ...] = (),
 ) -> RegisteredAgency:
     client_id = f"urn:gov:test:{secrets.token_hex(4)}"
     redirect_uri = f"https://agency-{secrets.token_hex(3)}.example.gov/callback"
     logout_uri = redirect_uri.replace("/callback", "/signed-out")
-    args = ["clients", "add", "--client-id", client_id, "--name", "Test Agency",
-            "--redirect-uri", redirect_uri, "--post-logout-redirect-uri", logout_uri, *extra]
+    args = [
+        "clients",
+        "add",
+        "--client-id",
+        client_id,
+        "--name",
+        "Test Agency",
+        "--redirect-uri",
+        redirect_uri,
+        "--post-logout-redirect-uri",
+        logout_uri,
+        *extra,
+    ]
     keys = [] if public else [AgencyKey.generate(alg) for alg in algs]
     if public:
         args.append("--public")

@@ -40,13 +40,22 @@ class AgencyKey:
 
     def assertion(self, client_id: str, audience: str, **overrides: Any) -> str:
         now = int(time.time())
-        claims = {"iss": client_id, "sub": client_id, "aud": audience, "iat": now,
-                  "exp": now + 60, "jti": secrets.token_urlsafe(16)}
+        claims = {
+            "iss": client_id,
+            "sub": client_id,
+            "aud": audience,
+            "iat": now,
+            "exp": now + 60,
+            "jti": secrets.token_urlsafe(16),
+        }
         header = {"alg": self.alg, "kid": self.key.kid}
         header.update(overrides.pop("header", {}))
         claims.update(overrides)
-        return jwt.encode({k: v for k, v in header.items() if v is not None},
-                          {k: v for k, v in claims.items() if v is not None}, self.key)
+        return jwt.encode(
+            {k: v for k, v in header.items() if v is not None},
+            {k: v for k, v in claims.items() if v is not None},
+            self.key,
+        )
 
 
 def write_jwks(path: Path, keys: list[AgencyKey]) -> None:
@@ -59,11 +68,17 @@ def pkce_pair() -> tuple[str, str]:
     return verifier, base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
 
 
-def authorize_params(client_id: str, redirect_uri: str, challenge: str, /, **extra: str) -> dict[str, str]:
+def authorize_params(
+    client_id: str, redirect_uri: str, challenge: str, /, **extra: str
+) -> dict[str, str]:
     params = {
-        "response_type": "code", "client_id": client_id, "redirect_uri": redirect_uri,
-        "scope": "openid email", "state": secrets.token_urlsafe(24),
-        "nonce": secrets.token_urlsafe(24), "code_challenge": challenge,
+        "response_type": "code",
+        "client_id": client_id,
+        "redirect_uri": redirect_uri,
+        "scope": "openid email",
+        "state": secrets.token_urlsafe(24),
+        "nonce": secrets.token_urlsafe(24),
+        "code_challenge": challenge,
         "code_challenge_method": "S256",
     }
     params.update(extra)
@@ -79,28 +94,36 @@ class Browser:
         self.http = requests.Session()
 
     def get(self, url: str, **params: Any) -> requests.Response:
-        return self.http.get(urljoin(self.issuer, url), params=params, allow_redirects=False,
-                             timeout=10)
+        return self.http.get(
+            urljoin(self.issuer, url), params=params, allow_redirects=False, timeout=10
+        )
 
-    def post_form(self, page: requests.Response, url: str, data: dict[str, str]) -> requests.Response:
+    def post_form(
+        self, page: requests.Response, url: str, data: dict[str, str]
+    ) -> requests.Response:
         match = CSRF.search(page.text)
         form = {"csrf_token": match.group(1)} if match else {}
         form.update(data)
-        return self.http.post(urljoin(self.issuer, url), data=form, allow_redirects=False,
-                              timeout=10)
+        return self.http.post(
+            urljoin(self.issuer, url), data=form, allow_redirects=False, timeout=10
+        )
 
     def follow(self, response: requests.Response) -> requests.Response:
         while response.status_code in (301, 302, 303) and self._is_ours(response):
-            response = self.http.get(urljoin(self.issuer, response.headers["Location"]),
-                                     allow_redirects=False, timeout=10)
+            response = self.http.get(
+                urljoin(self.issuer, response.headers["Location"]),
+                allow_redirects=False,
+                timeout=10,
+            )
         return response
 
     def _is_ours(self, response: requests.Response) -> bool:
         location = urljoin(self.issuer, response.headers["Location"])
         return location.startswith(self.issuer + "/")
 
-    def sign_in(self, person: Any, page: requests.Response | None = None, steps_ahead: int = 0
-                ) -> requests.Response:
+    def sign_in(
+        self, person: Any, page: requests.Response | None = None, steps_ahead: int = 0
+    ) -> requests.Response:
         """From the sign-in page, enter the password and the current TOTP code."""
         page = page if page is not None else self.get("/sign-in")
         action = page.url if page.url.startswith(self.issuer) else self.issuer + "/sign-in"
@@ -115,23 +138,28 @@ class Browser:
         assert response.status_code == 302, response.text[:500]
         return response
 
-    def authorize(self, params: dict[str, str], person: Any, consent: bool = True,
-                  steps_ahead: int = 0) -> requests.Response:
+    def authorize(
+        self, params: dict[str, str], person: Any, consent: bool = True, steps_ahead: int = 0
+    ) -> requests.Response:
         """Run /authorize to the end: sign in if asked, consent if asked; return the
         response that leaves the provider (or the page it stopped on)."""
         response = self.follow(self.get("/authorize?" + urlencode(params)))
         return self.authorize_from_page(response, person, consent, steps_ahead)
 
-    def authorize_from_page(self, response: requests.Response, person: Any, consent: bool = True,
-                            steps_ahead: int = 0) -> requests.Response:
+    def authorize_from_page(
+        self, response: requests.Response, person: Any, consent: bool = True, steps_ahead: int = 0
+    ) -> requests.Response:
         """Continue an authorization from the page /authorize led to."""
         if response.status_code == 200 and 'action="/sign-in"' in response.text:
             response = self.follow(self.sign_in(person, response, steps_ahead))
         if response.status_code == 200 and 'name="decision"' in response.text:
             action = re.search(r'<form method="post" action="(/authorize[^"]*)"', response.text)
             assert action is not None
-            response = self.post_form(response, action.group(1).replace("&amp;", "&"),
-                                      {"decision": "allow" if consent else "deny"})
+            response = self.post_form(
+                response,
+                action.group(1).replace("&amp;", "&"),
+                {"decision": "allow" if consent else "deny"},
+            )
         return response
 
 

@@ -55,7 +55,9 @@ def sign_in() -> Any:
         if limits.is_throttled(scope, key):
             minutes = limits.retry_after_minutes(scope, key)
             return render_template(
-                "accounts/sign_in.html", next=next_url, email=email[:MAX_EMAIL],
+                "accounts/sign_in.html",
+                next=next_url,
+                email=email[:MAX_EMAIL],
                 error=f"Too many failed attempts. Try again in {minutes} minutes.",
             ), 429
     account = None
@@ -70,7 +72,9 @@ def sign_in() -> Any:
         limits.record_failure("ip", ip)
         limits.record_failure("account", email[:MAX_EMAIL])
         return render_template(
-            "accounts/sign_in.html", next=next_url, email=email[:MAX_EMAIL],
+            "accounts/sign_in.html",
+            next=next_url,
+            email=email[:MAX_EMAIL],
             error="That email address and password don't match our records.",
         ), 401
     _rotate_session()
@@ -100,7 +104,9 @@ def second_factor() -> Any:
         account = repository.get_account(conn, account_id)
         ok = account is not None and service.check_totp(conn, master_key, account, code)
         record_event(
-            conn, "sign_in" if ok else "sign_in.code_failed", account_id=account_id,
+            conn,
+            "sign_in" if ok else "sign_in.code_failed",
+            account_id=account_id,
             details={"factor": "totp"},
         )
     if not ok or account is None:
@@ -131,7 +137,7 @@ def home() -> Any:
 
 
 @bp.get("/account")
-@login_required
+@login_required  # type: ignore[untyped-decorator]
 def account() -> Any:
     with transaction() as conn:
         agencies = oidc_repository.list_connected_agencies(conn, current_user.id)

@@ -32,15 +32,16 @@ def create_agency_app(
         client_id=client_id,
         client_secret=private_key,
         server_metadata_url=f"{issuer}/.well-known/openid-configuration",
-        token_endpoint_auth_method="private_key_jwt",
+        token_endpoint_auth_method="private_key_jwt",  # noqa: S106 - a method name
         client_auth_methods=[PrivateKeyJWT(token_endpoint, alg="RS256")],
         client_kwargs={"scope": "openid email", "code_challenge_method": "S256"},
     )
 
     @app.get("/")
     def index() -> Any:
-        return render_template("demo/index.html", user=session.get("user"),
-                               error=request.args.get("error"))
+        return render_template(
+            "demo/index.html", user=session.get("user"), error=request.args.get("error")
+        )
 
     @app.post("/sign-in")
     def sign_in() -> Any:

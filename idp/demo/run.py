@@ -6,6 +6,7 @@ folder, so every run prints the same credentials.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import threading
@@ -56,17 +57,20 @@ def ensure_demo(settings: Settings, database: Database, agency_url: str) -> dict
     key = RSAKey.import_key(demo["agency_key"])
     public = {**key.as_dict(private=False), "kid": key.thumbprint(), "alg": "RS256", "use": "sig"}
     with database.transaction() as conn:
-        oidc_repository.save_agency(conn, {
-            "client_id": DEMO_CLIENT_ID,
-            "name": "Demo Agency",
-            "redirect_uris": [f"{agency_url}/callback"],
-            "post_logout_redirect_uris": [f"{agency_url}/"],
-            "token_endpoint_auth_method": "private_key_jwt",
-            "jwks": {"keys": [public]},
-            "jwks_uri": None,
-            "id_token_signed_response_alg": "RS256",
-            "default_ial": 1,
-        })
+        oidc_repository.save_agency(
+            conn,
+            {
+                "client_id": DEMO_CLIENT_ID,
+                "name": "Demo Agency",
+                "redirect_uris": [f"{agency_url}/callback"],
+                "post_logout_redirect_uris": [f"{agency_url}/"],
+                "token_endpoint_auth_method": "private_key_jwt",
+                "jwks": {"keys": [public]},
+                "jwks_uri": None,
+                "id_token_signed_response_alg": "RS256",
+                "default_ial": 1,
+            },
+        )
     return demo
 
 
@@ -92,10 +96,8 @@ def run_development() -> None:
     for server in servers[1:]:
         threading.Thread(target=server.serve_forever, daemon=True).start()
     _print_welcome(settings.issuer, agency_url, demo)
-    try:
+    with contextlib.suppress(KeyboardInterrupt):
         servers[0].serve_forever()
-    except KeyboardInterrupt:
-        pass
 
 
 def _print_welcome(issuer: str, agency_url: str, demo: dict[str, Any]) -> None:
@@ -105,9 +107,9 @@ Identity provider:  {issuer}
 Demo agency site:   {agency_url}   <- open this and press "Sign in"
 
 Demo account (development only):
-  email       {demo['email']}
-  password    {demo['password']}
-  TOTP secret {demo['totp_secret']}
+  email       {demo["email"]}
+  password    {demo["password"]}
+  TOTP secret {demo["totp_secret"]}
   {uri}
 
 Scan this with an authentication app for the one-time codes:""")

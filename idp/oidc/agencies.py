@@ -91,6 +91,6 @@ def validate_jwks(data: Any) -> KeySet:
         if "d" in key:
             raise ValueError("the JWKS holds a private key: register only public keys")
     try:
-        return KeySet.import_key_set(data)
+        return KeySet.import_key_set(data)  # type: ignore[arg-type]
     except (JoseError, ValueError, KeyError, TypeError) as exc:
         raise ValueError(f"the JWKS does not parse: {exc}") from exc

@@ -73,10 +73,8 @@ def parse_acr_values(acr_values: str | None, default_ial: int) -> Requirement:
     identity = [_IDENTITY_VALUES[v] for v in known if v in _IDENTITY_VALUES]
     # "none" < "preferred" < "required", so max() picks the strictest wish too.
     ial, biometric = max(identity, default=(default_ial, "none"))
-    if any(v.startswith("urn:acr.login.gov:") for v in known):
-        vocabulary = "login.gov"
-    else:
-        vocabulary = "nist"
+    login_gov = any(v.startswith("urn:acr.login.gov:") for v in known)
+    vocabulary = "login.gov" if login_gov else "nist"
     return Requirement(
         ial=ial,
         biometric=biometric,

@@ -36,7 +36,9 @@ class PrivateKeyJwtAuth(JWTBearerClientAssertion):  # type: ignore[misc]
     def extract_assertion(self, assertion: str) -> tuple[dict[str, Any], dict[str, Any]]:
         headers, claims = super().extract_assertion(assertion)
         if headers.get("alg") not in ASSERTION_ALGORITHMS:
-            raise InvalidClientError(description="The assertion must be signed with RS256 or ES256.")
+            raise InvalidClientError(
+                description="The assertion must be signed with RS256 or ES256."
+            )
         return headers, claims
 
     def validate_jti(self, claims: dict[str, Any], jti: Any) -> bool:

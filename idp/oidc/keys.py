@@ -105,7 +105,7 @@ class KeyRing:
             keys = [self._load(row) for row in rows]
             self._keys = keys
             self._jwks = {"keys": [row["public_jwk"] for row in rows]}
-            self._public = KeySet.import_key_set(self._jwks)
+            self._public = KeySet.import_key_set(self._jwks)  # type: ignore[arg-type]
             self._loaded_at = time.monotonic()
 
     def _load(self, row: dict[str, Any]) -> SigningKey:

@@ -39,7 +39,7 @@ class Agency(ClientMixin):  # type: ignore[misc]
 
     @property
     def is_public(self) -> bool:
-        return self.token_endpoint_auth_method == "none"
+        return self.token_endpoint_auth_method == "none"  # noqa: S105 - a method name
 
     def get_client_id(self) -> str:
         return self.client_id

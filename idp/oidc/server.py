@@ -91,7 +91,9 @@ class EndSession(EndSessionEndpoint):  # type: ignore[misc]
         session.clear()
 
 
-def create_server(app: Flask, settings: Settings, agencies: AgencyDirectory, keys: KeyRing) -> AuthorizationServer:
+def create_server(
+    app: Flask, settings: Settings, agencies: AgencyDirectory, keys: KeyRing
+) -> AuthorizationServer:
     app.config["OAUTH2_TOKEN_EXPIRES_IN"] = {"authorization_code": settings.access_token_lifetime}
     server = AuthorizationServer(app, query_client=agencies.get, save_token=save_token)
     server.register_client_auth_method(

@@ -7,8 +7,8 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
-from authlib.integrations.flask_oauth2 import AuthorizationServer
 from authlib.common.urls import add_params_to_uri
+from authlib.integrations.flask_oauth2 import AuthorizationServer
 from authlib.oauth2.rfc6749 import OAuth2Error
 from flask import (
     Blueprint,
@@ -118,10 +118,10 @@ def authorize() -> Any:
     redirect_uri = grant.redirect_uri
     unmet = _unmet_requirement(requirement)
     if unmet:
-        error = UnmetAuthenticationRequirementsError(
+        unmet_error = UnmetAuthenticationRequirementsError(
             description=unmet, redirect_uri=redirect_uri, state=data.get("state")
         )
-        return server.handle_error_response(None, error)
+        return server.handle_error_response(None, unmet_error)
 
     scopes = [s for s in grant.request.scope.split() if s in SCOPE_DESCRIPTIONS]
     with transaction() as conn:
@@ -139,18 +139,26 @@ def authorize() -> Any:
         )
     if request.method == "POST" and request.form.get("decision") != "allow":
         with transaction() as conn:
-            record_event(conn, "consent.denied", account_id=user.account_id if user else None,
-                         client_id=client.client_id)
+            record_event(
+                conn,
+                "consent.denied",
+                account_id=user.account_id if user else None,
+                client_id=client.client_id,
+            )
         return server.create_authorization_response(grant_user=None, grant=grant)
 
     with transaction() as conn:
         if needs_consent:
             repository.save_consent(conn, current_user.id, client.client_id, scopes)
-            record_event(conn, "consent.granted", account_id=current_user.id,
-                         client_id=client.client_id, details={"scopes": scopes})
+            record_event(
+                conn,
+                "consent.granted",
+                account_id=current_user.id,
+                client_id=client.client_id,
+                details={"scopes": scopes},
+            )
         repository.record_sign_in_at_agency(conn, current_user.id, client.client_id)
-        record_event(conn, "agency.sign_in", account_id=current_user.id,
-                     client_id=client.client_id)
+        record_event(conn, "agency.sign_in", account_id=current_user.id, client_id=client.client_id)
         return server.create_authorization_response(grant_user=user, grant=grant)
 
 

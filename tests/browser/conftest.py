@@ -74,7 +74,8 @@ class BrokenResources:
 @pytest.fixture(scope="session")
 def chromium() -> Iterator[Browser]:
     if not Path(CHROMIUM).exists():
-        pytest.skip(f"no Chromium at {CHROMIUM}; set IDP_CHROMIUM")
+        # `make test` installs Chromium; a missing browser must not pass silently.
+        pytest.fail(f"no Chromium at {CHROMIUM}; install Debian's chromium or set IDP_CHROMIUM")
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield browser

@@ -34,21 +34,32 @@ def test_discovery_metadata_is_valid_for_authlib(live_server: LiveServer) -> Non
 def _session(live_server: LiveServer, agency: RegisteredAgency) -> OAuth2Session:
     token_endpoint = f"{live_server.url}/token"
     if not agency.keys:
-        return OAuth2Session(agency.client_id, token_endpoint_auth_method="none",
-                             redirect_uri=agency.redirect_uri, scope="openid email",
-                             code_challenge_method="S256")
+        return OAuth2Session(
+            agency.client_id,
+            token_endpoint_auth_method="none",
+            redirect_uri=agency.redirect_uri,
+            scope="openid email",
+            code_challenge_method="S256",
+        )
     key = agency.keys[0]
     session = OAuth2Session(
-        agency.client_id, key.key, token_endpoint_auth_method="private_key_jwt",
-        redirect_uri=agency.redirect_uri, scope="openid email", code_challenge_method="S256",
+        agency.client_id,
+        key.key,
+        token_endpoint_auth_method="private_key_jwt",
+        redirect_uri=agency.redirect_uri,
+        scope="openid email",
+        code_challenge_method="S256",
     )
     session.register_client_auth_method(PrivateKeyJWT(token_endpoint, alg=key.alg))
     return session
 
 
 def sign_in_with_authlib(
-    live_server: LiveServer, agency: RegisteredAgency, person: Person,
-    browser: Browser | None = None, **extra: str,
+    live_server: LiveServer,
+    agency: RegisteredAgency,
+    person: Person,
+    browser: Browser | None = None,
+    **extra: str,
 ) -> tuple[dict[str, Any], dict[str, Any], OAuth2Session]:
     session = _session(live_server, agency)
     verifier, _ = pkce_pair()
@@ -62,14 +73,18 @@ def sign_in_with_authlib(
     callback = response.headers["Location"]
     assert callback.startswith(agency.redirect_uri)
     token = session.fetch_token(
-        f"{live_server.url}/token", authorization_response=callback, code_verifier=verifier,
+        f"{live_server.url}/token",
+        authorization_response=callback,
+        code_verifier=verifier,
         state=state,
     )
-    jwks = KeySet.import_key_set(requests.get(f"{live_server.url}/.well-known/jwks.json",
-                                              timeout=5).json())
+    jwks = KeySet.import_key_set(
+        requests.get(f"{live_server.url}/.well-known/jwks.json", timeout=5).json()
+    )
     decoded = jwt.decode(token["id_token"], jwks)
     claims = CodeIDToken(
-        decoded.claims, decoded.header,
+        decoded.claims,
+        decoded.header,
         options={"iss": {"value": live_server.url}, "aud": {"value": agency.client_id}},
         params={"nonce": nonce, "access_token": token["access_token"]},
     )
@@ -80,7 +95,7 @@ def sign_in_with_authlib(
 def test_private_key_jwt_agency_signs_a_person_in(
     live_server: LiveServer, agency: RegisteredAgency, person: Person
 ) -> None:
-    claims, token, session = sign_in_with_authlib(live_server, agency, person)
+    claims, _, session = sign_in_with_authlib(live_server, agency, person)
     assert claims["acr"] == IAL1
     assert claims["amr"] == ["pwd", "otp"]
     assert claims["email"] == person.email
@@ -97,12 +112,19 @@ def test_public_client_signs_in_with_pkce(
     assert claims["aud"] == public_agency.client_id
 
 
-def test_es256_id_tokens_on_request(live_server: LiveServer, tmp_path: Path, person: Person) -> None:
-    agency = register_agency(live_server, tmp_path, algs=("ES256",),
-                             extra=("--id-token-alg", "ES256"))
+def test_es256_id_tokens_on_request(
+    live_server: LiveServer, tmp_path: Path, person: Person
+) -> None:
+    agency = register_agency(
+        live_server, tmp_path, algs=("ES256",), extra=("--id-token-alg", "ES256")
+    )
     _, token, _ = sign_in_with_authlib(live_server, agency, person)
-    header = jwt.decode(token["id_token"], KeySet.import_key_set(
-        requests.get(f"{live_server.url}/.well-known/jwks.json", timeout=5).json())).header
+    header = jwt.decode(
+        token["id_token"],
+        KeySet.import_key_set(
+            requests.get(f"{live_server.url}/.well-known/jwks.json", timeout=5).json()
+        ),
+    ).header
     assert header["alg"] == "ES256"
 
 
@@ -123,8 +145,9 @@ def test_subject_is_pairwise_per_agency(live_server: LiveServer, tmp_path: Path)
 def test_login_gov_alias_is_answered_in_its_own_vocabulary(
     live_server: LiveServer, agency: RegisteredAgency, person: Person
 ) -> None:
-    claims, _, _ = sign_in_with_authlib(live_server, agency, person,
-                                        acr_values="urn:acr.login.gov:auth-only")
+    claims, _, _ = sign_in_with_authlib(
+        live_server, agency, person, acr_values="urn:acr.login.gov:auth-only"
+    )
     assert claims["acr"] == "urn:acr.login.gov:auth-only"
 
 
@@ -133,9 +156,12 @@ def test_logout_with_id_token_hint_redirects_with_state(
 ) -> None:
     _, token, _ = sign_in_with_authlib(live_server, agency, person)
     browser = Browser(live_server.url)
-    response = browser.get("/logout", id_token_hint=token["id_token"],
-                           post_logout_redirect_uri=agency.post_logout_redirect_uri,
-                           state="s" * 24)
+    response = browser.get(
+        "/logout",
+        id_token_hint=token["id_token"],
+        post_logout_redirect_uri=agency.post_logout_redirect_uri,
+        state="s" * 24,
+    )
     assert response.status_code == 302
     assert response.headers["Location"].startswith(agency.post_logout_redirect_uri)
     assert redirect_params(response) == {"state": "s" * 24}

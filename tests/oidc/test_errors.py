@@ -25,13 +25,18 @@ class Code:
     agency: RegisteredAgency
 
 
-def mint_code(live_server: LiveServer, agency: RegisteredAgency, person: Person,
-              browser: Browser | None = None) -> Code:
+def mint_code(
+    live_server: LiveServer,
+    agency: RegisteredAgency,
+    person: Person,
+    browser: Browser | None = None,
+) -> Code:
     """Sign ``person`` in (unless ``browser`` already is) and return a fresh code."""
     verifier, challenge = pkce_pair()
     browser = browser or Browser(live_server.url)
-    response = browser.authorize(authorize_params(agency.client_id, agency.redirect_uri, challenge),
-                                 person)
+    response = browser.authorize(
+        authorize_params(agency.client_id, agency.redirect_uri, challenge), person
+    )
     assert response.status_code == 302, response.text[:300]
     return Code(redirect_params(response)["code"], verifier, agency)
 
@@ -39,16 +44,21 @@ def mint_code(live_server: LiveServer, agency: RegisteredAgency, person: Person,
 def exchange(live_server: LiveServer, minted: Code, **changes: Any) -> requests.Response:
     token_url = f"{live_server.url}/token"
     agency = minted.agency
-    form = {"grant_type": "authorization_code", "code": minted.code,
-            "redirect_uri": agency.redirect_uri, "code_verifier": minted.verifier}
+    form = {
+        "grant_type": "authorization_code",
+        "code": minted.code,
+        "redirect_uri": agency.redirect_uri,
+        "code_verifier": minted.verifier,
+    }
     if agency.keys:
         form["client_assertion_type"] = ASSERTION_TYPE
         form["client_assertion"] = agency.keys[0].assertion(agency.client_id, token_url)
     else:
         form["client_id"] = agency.client_id
     form.update(changes)
-    return requests.post(token_url, data={k: v for k, v in form.items() if v is not None},
-                         timeout=10)
+    return requests.post(
+        token_url, data={k: v for k, v in form.items() if v is not None}, timeout=10
+    )
 
 
 def _forged(code: Code, live_server: LiveServer) -> str:
@@ -64,16 +74,23 @@ def _alg_none(code: Code, live_server: LiveServer) -> str:
         return base64.urlsafe_b64encode(json.dumps(data).encode()).rstrip(b"=").decode()
 
     now = int(time.time())
-    claims = {"iss": code.agency.client_id, "sub": code.agency.client_id,
-              "aud": f"{live_server.url}/token", "exp": now + 60, "iat": now,
-              "jti": secrets.token_hex(8)}
+    claims = {
+        "iss": code.agency.client_id,
+        "sub": code.agency.client_id,
+        "aud": f"{live_server.url}/token",
+        "exp": now + 60,
+        "iat": now,
+        "jti": secrets.token_hex(8),
+    }
     return f"{part({'alg': 'none'})}.{part(claims)}."
 
 
 def _assertion(**claims: Any) -> Callable[[Code, LiveServer], str]:
     def build(code: Code, live_server: LiveServer) -> str:
-        return code.agency.keys[0].assertion(code.agency.client_id, f"{live_server.url}/token",
-                                             **claims)
+        return code.agency.keys[0].assertion(
+            code.agency.client_id, f"{live_server.url}/token", **claims
+        )
+
     return build
 
 
@@ -86,12 +103,16 @@ TOKEN_CASES = {
     "alg none assertion": ({"client_assertion": _alg_none}, "invalid_client"),
     "assertion signed by another key": ({"client_assertion": _forged}, "invalid_client"),
     "assertion for another audience": (
-        {"client_assertion": _assertion(aud="https://other.example/token")}, "invalid_client"),
+        {"client_assertion": _assertion(aud="https://other.example/token")},
+        "invalid_client",
+    ),
     "expired assertion": ({"client_assertion": _assertion(exp=1_600_000_000)}, "invalid_client"),
     "assertion without jti": ({"client_assertion": _assertion(jti=None)}, "invalid_client"),
     "garbage assertion": ({"client_assertion": "a.b.c"}, "invalid_client"),
     "no client authentication": (
-        {"client_assertion": None, "client_assertion_type": None}, "invalid_client"),
+        {"client_assertion": None, "client_assertion_type": None},
+        "invalid_client",
+    ),
 }
 
 
@@ -129,12 +150,16 @@ def test_replayed_assertion_jti_is_refused(
 ) -> None:
     token_url = f"{live_server.url}/token"
     assertion = agency.keys[0].assertion(agency.client_id, token_url)
-    first = exchange(live_server, mint_code(live_server, agency, person), client_assertion=assertion)
+    first = exchange(
+        live_server, mint_code(live_server, agency, person), client_assertion=assertion
+    )
     assert first.status_code == 200
     again = mint_code(live_server, agency, person_with_next_code(person))
     replay = exchange(live_server, again, client_assertion=assertion)
-    assert replay.json() == {"error": "invalid_client",
-                             "error_description": "JWT ID is used before."}
+    assert replay.json() == {
+        "error": "invalid_client",
+        "error_description": "JWT ID is used before.",
+    }
 
 
 def person_with_next_code(person: Person) -> Person:
@@ -152,8 +177,11 @@ def test_expired_code_is_refused(
 ) -> None:
     code = mint_code(live_server, agency, person)
     with psycopg.connect(live_server.database_url, autocommit=True) as conn:
-        conn.execute("UPDATE authorization_codes SET expires_at = now() - interval '1 second' "
-                     "WHERE account_id = %s", (person.account_id,))
+        conn.execute(
+            "UPDATE authorization_codes SET expires_at = now() - interval '1 second' "
+            "WHERE account_id = %s",
+            (person.account_id,),
+        )
     response = exchange(live_server, code)
     assert response.json()["error"] == "invalid_grant"
 
@@ -228,22 +256,31 @@ def test_tampered_id_token_hint_is_refused_at_logout(
     header, payload, signature = id_token.split(".")
     tampered = f"{header}.{payload[:-4]}AAAA.{signature}"
     response = Browser(live_server.url).get(
-        "/logout", id_token_hint=tampered, state="s" * 24,
-        post_logout_redirect_uri=agency.post_logout_redirect_uri)
+        "/logout",
+        id_token_hint=tampered,
+        state="s" * 24,
+        post_logout_redirect_uri=agency.post_logout_redirect_uri,
+    )
     assert response.status_code == 400
     assert "invalid_request" in response.text
 
 
-@pytest.mark.parametrize("params", [
-    {"client_id": "CLIENT", "post_logout_redirect_uri": "https://evil.example/"},
-    {"post_logout_redirect_uri": "LOGOUT"},
-    {"client_id": "urn:gov:nobody", "post_logout_redirect_uri": "LOGOUT"},
-], ids=["unregistered uri", "no client named", "unknown client"])
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"client_id": "CLIENT", "post_logout_redirect_uri": "https://evil.example/"},
+        {"post_logout_redirect_uri": "LOGOUT"},
+        {"client_id": "urn:gov:nobody", "post_logout_redirect_uri": "LOGOUT"},
+    ],
+    ids=["unregistered uri", "no client named", "unknown client"],
+)
 def test_logout_never_redirects_to_an_unregistered_uri(
     params: dict[str, str], live_server: LiveServer, agency: RegisteredAgency
 ) -> None:
-    params = {k: v.replace("CLIENT", agency.client_id).replace(
-        "LOGOUT", agency.post_logout_redirect_uri) for k, v in params.items()}
+    params = {
+        k: v.replace("CLIENT", agency.client_id).replace("LOGOUT", agency.post_logout_redirect_uri)
+        for k, v in params.items()
+    }
     response = Browser(live_server.url).get("/logout", **params)
     assert response.status_code == 400
     assert "Location" not in response.headers
@@ -253,21 +290,32 @@ def test_logout_with_client_id_confirms_then_redirects_with_state(
     live_server: LiveServer, agency: RegisteredAgency
 ) -> None:
     browser = Browser(live_server.url)
-    params = {"client_id": agency.client_id, "state": "t" * 24,
-              "post_logout_redirect_uri": agency.post_logout_redirect_uri}
+    params = {
+        "client_id": agency.client_id,
+        "state": "t" * 24,
+        "post_logout_redirect_uri": agency.post_logout_redirect_uri,
+    }
     page = browser.get("/logout", **params)
     assert page.status_code == 200
     assert "Sign out" in page.text
-    response = browser.http.post(f"{live_server.url}/logout?{urlencode(params)}",
-                                 data={"confirm": "yes"}, allow_redirects=False, timeout=5)
+    response = browser.http.post(
+        f"{live_server.url}/logout?{urlencode(params)}",
+        data={"confirm": "yes"},
+        allow_redirects=False,
+        timeout=5,
+    )
     assert response.status_code == 302
     assert response.headers["Location"] == f"{agency.post_logout_redirect_uri}?state={'t' * 24}"
 
 
 @pytest.mark.parametrize("header", ["Bearer nope", "Bearer " + "x" * 5000, "Basic abc", ""])
 def test_userinfo_refuses_bad_tokens(header: str, live_server: LiveServer) -> None:
-    response = requests.get(f"{live_server.url}/userinfo", headers={"Authorization": header},
-                            timeout=5)
+    response = requests.get(
+        f"{live_server.url}/userinfo", headers={"Authorization": header}, timeout=5
+    )
     assert response.status_code in (400, 401)
     assert response.json()["error"] in (
-        "invalid_token", "missing_authorization", "unsupported_token_type")
+        "invalid_token",
+        "missing_authorization",
+        "unsupported_token_type",
+    )

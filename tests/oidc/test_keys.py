@@ -16,8 +16,9 @@ def _jwks_kids(live_server: LiveServer, alg: str) -> list[str]:
     return [k["kid"] for k in keys if k["alg"] == alg]
 
 
-def _signing_kid(live_server: LiveServer, agency: RegisteredAgency, person: Person,
-                 browser: Browser) -> str:
+def _signing_kid(
+    live_server: LiveServer, agency: RegisteredAgency, person: Person, browser: Browser
+) -> str:
     code = mint_code(live_server, agency, person, browser)
     id_token = exchange(live_server, code).json()["id_token"]
     kid: str = jwt.decode(id_token, _key_set(live_server)).header["kid"]
@@ -28,7 +29,8 @@ def _key_set(live_server: LiveServer) -> object:
     from joserfc.jwk import KeySet
 
     return KeySet.import_key_set(
-        requests.get(f"{live_server.url}/.well-known/jwks.json", timeout=5).json())
+        requests.get(f"{live_server.url}/.well-known/jwks.json", timeout=5).json()
+    )
 
 
 def test_rotation_publishes_the_next_key_before_it_signs(
@@ -49,13 +51,20 @@ def test_rotation_publishes_the_next_key_before_it_signs(
     # Make the next key due now, as an hour passing would.
     (new_kid,) = new_kids
     with psycopg.connect(live_server.database_url, autocommit=True) as conn:
-        conn.execute("UPDATE signing_keys SET activates_at = now() - interval '1 second' "
-                     "WHERE kid = %s", (new_kid,))
-        conn.execute("UPDATE signing_keys SET retired_at = now() - interval '1 second', "
-                     "unpublish_at = now() + interval '6 minutes' WHERE kid = %s", (signing,))
+        conn.execute(
+            "UPDATE signing_keys SET activates_at = now() - interval '1 second' WHERE kid = %s",
+            (new_kid,),
+        )
+        conn.execute(
+            "UPDATE signing_keys SET retired_at = now() - interval '1 second', "
+            "unpublish_at = now() + interval '6 minutes' WHERE kid = %s",
+            (signing,),
+        )
     live_server.app.extensions["idp.keys"].invalidate()
     assert _signing_kid(live_server, agency, person, browser) == new_kid
-    assert signing in _jwks_kids(live_server, "RS256"), "old key stays published until tokens expire"
+    assert signing in _jwks_kids(live_server, "RS256"), (
+        "old key stays published until tokens expire"
+    )
 
 
 def test_private_keys_are_sealed_in_the_database(live_server: LiveServer) -> None:

@@ -1,0 +1,48 @@
+# Set-up and everyday tasks. `make run` and `make test` work on a fresh machine.
+VENV      ?= .venv
+PYTHON    ?= python3
+BIN       := $(VENV)/bin
+INSTALLED := $(VENV)/.installed
+USWDS     := idp/static/uswds/css/uswds.min.css
+
+.PHONY: run test lint format browser static clean
+
+run: $(INSTALLED) $(USWDS)
+	$(BIN)/idp dev
+
+test: $(INSTALLED) $(USWDS) browser
+	$(BIN)/python -m pytest
+
+lint: $(INSTALLED)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+format: $(INSTALLED)
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+$(INSTALLED): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@
+
+# USWDS comes from npm at set-up into a git-ignored static folder.
+$(USWDS): package.json package-lock.json
+	npm ci --no-audit --no-fund --silent
+	rm -rf idp/static/uswds
+	mkdir -p idp/static
+	cp -r node_modules/@uswds/uswds/dist idp/static/uswds
+	touch $@
+
+static: $(USWDS)
+
+# Browser tests drive Debian's Chromium; Playwright cannot download its own here.
+browser:
+	@test -x /usr/bin/chromium || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium; \
+	  else echo "Install Chromium first: sudo apt-get install chromium"; exit 1; fi; }
+
+clean:
+	rm -rf $(VENV) node_modules idp/static/uswds .pytest_cache .mypy_cache .ruff_cache
