@@ -14,7 +14,7 @@ from typing import Any
 
 import segno
 from joserfc.jwk import RSAKey
-from werkzeug.serving import make_server
+from werkzeug.serving import WSGIRequestHandler, make_server
 
 from idp.accounts import repository as account_repository
 from idp.accounts import service as account_service
@@ -74,6 +74,14 @@ def ensure_demo(settings: Settings, database: Database, agency_url: str) -> dict
     return demo
 
 
+class _PathOnlyLog(WSGIRequestHandler):
+    """Logs the path without the query string: codes, states and hints stay out of logs."""
+
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        path = self.path.split("?", 1)[0]
+        self.log("info", '"%s %s" %s %s', self.command, path, code, size)
+
+
 def run_development() -> None:
     from idp import create_app
     from idp.demo.agency import create_agency_app
@@ -90,8 +98,10 @@ def run_development() -> None:
     agency_app = create_agency_app(settings.issuer, DEMO_CLIENT_ID, key, agency_url)
 
     servers = [
-        make_server("127.0.0.1", IDP_PORT, idp_app, threaded=True),
-        make_server("127.0.0.1", AGENCY_PORT, agency_app, threaded=True),
+        make_server("127.0.0.1", IDP_PORT, idp_app, threaded=True, request_handler=_PathOnlyLog),
+        make_server(
+            "127.0.0.1", AGENCY_PORT, agency_app, threaded=True, request_handler=_PathOnlyLog
+        ),
     ]
     for server in servers[1:]:
         threading.Thread(target=server.serve_forever, daemon=True).start()
