@@ -13,12 +13,13 @@ from werkzeug.exceptions import HTTPException
 from idp import db, limits
 from idp.accounts import repository as account_repository
 from idp.accounts.service import Account
+from idp.accounts.templating import register_template_helpers
 from idp.migrate import apply_migrations
 from idp.oidc.agencies import AgencyDirectory
 from idp.oidc.keys import KeyRing, ensure_keys
 from idp.oidc.server import create_server
 from idp.sealing import load_master_key
-from idp.sessions import ABSOLUTE_LIFETIME, PostgresSessionInterface
+from idp.sessions import PostgresSessionInterface
 from idp.settings import Settings, load_settings
 
 
@@ -33,7 +34,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     db.init_app(app, database)
     master_key = load_master_key(settings.master_key, settings.data_dir)
     app.extensions["idp.master_key"] = master_key
-    app.session_interface = PostgresSessionInterface(database)
+    app.session_interface = PostgresSessionInterface(
+        database, settings.session_idle_timeout, settings.session_absolute_timeout
+    )
     _init_login(app)
     limits.init_app(app, settings)
     csrf = CSRFProtect(app)
@@ -41,11 +44,14 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     ensure_keys(database, master_key)
     create_server(app, settings, AgencyDirectory(database), KeyRing(database, master_key))
 
+    from idp.accounts.account_views import bp as account_bp
     from idp.accounts.views import bp as accounts_bp
     from idp.oidc.views import bp as oidc_bp
 
     app.register_blueprint(accounts_bp)
+    app.register_blueprint(account_bp)
     app.register_blueprint(oidc_bp)
+    register_template_helpers(app)
     for endpoint in ("oidc.token", "oidc.userinfo", "oidc.logout"):
         csrf.exempt(app.view_functions[endpoint])
     _register_error_pages(app)
@@ -62,7 +68,7 @@ def _configure(app: Flask, settings: Settings) -> None:
         SESSION_COOKIE_SECURE=secure,
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
-        PERMANENT_SESSION_LIFETIME=ABSOLUTE_LIFETIME,
+        PERMANENT_SESSION_LIFETIME=settings.session_absolute_timeout,
         MAX_CONTENT_LENGTH=1024 * 1024,
         WTF_CSRF_TIME_LIMIT=None,
         WTF_CSRF_SSL_STRICT=False,

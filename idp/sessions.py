@@ -19,8 +19,6 @@ from werkzeug.datastructures import CallbackDict
 
 from idp.db import Database
 
-ABSOLUTE_LIFETIME = 12 * 3600
-IDLE_LIFETIME = 15 * 60
 _TOUCH_EVERY = 60
 
 
@@ -49,8 +47,10 @@ def _hash(sid: str) -> bytes:
 
 
 class PostgresSessionInterface(SessionInterface):
-    def __init__(self, database: Database) -> None:
+    def __init__(self, database: Database, idle_lifetime: int, absolute_lifetime: int) -> None:
         self.database = database
+        self.idle_lifetime = idle_lifetime
+        self.absolute_lifetime = absolute_lifetime
 
     def open_session(self, app: Flask, request: Request) -> ServerSession:
         sid = request.cookies.get(self.get_cookie_name(app))
@@ -64,7 +64,7 @@ class PostgresSessionInterface(SessionInterface):
                 WHERE id_hash = %(h)s AND expires_at > now()
                   AND last_seen_at > now() - make_interval(secs => %(idle)s)
                 """,
-                {"h": _hash(sid), "idle": IDLE_LIFETIME},
+                {"h": _hash(sid), "idle": self.idle_lifetime},
             ).fetchone()
             if row is None:
                 return ServerSession()
@@ -96,7 +96,11 @@ class PostgresSessionInterface(SessionInterface):
                 VALUES (%(h)s, %(data)s, now() + make_interval(secs => %(life)s))
                 ON CONFLICT (id_hash) DO UPDATE SET data = excluded.data, last_seen_at = now()
                 """,
-                {"h": _hash(session.sid), "data": Jsonb(dict(session)), "life": ABSOLUTE_LIFETIME},
+                {
+                    "h": _hash(session.sid),
+                    "data": Jsonb(dict(session)),
+                    "life": self.absolute_lifetime,
+                },
             )
         response.set_cookie(
             name,
@@ -105,5 +109,5 @@ class PostgresSessionInterface(SessionInterface):
             secure=self.get_cookie_secure(app),
             samesite=self.get_cookie_samesite(app),
             path=self.get_cookie_path(app),
-            expires=time.time() + ABSOLUTE_LIFETIME,
+            expires=time.time() + self.absolute_lifetime,
         )

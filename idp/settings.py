@@ -3,7 +3,8 @@
 Environment variables win over the files:
 
 ``IDP_ISSUER``, ``DATABASE_URL``, ``REDIS_URL``, ``IDP_MASTER_KEY``, ``IDP_SECRET_KEY``,
-``IDP_DATA_DIR`` and ``IDP_CONFIG`` (the name of an extra file in ``config/``).
+``IDP_DATA_DIR`` and ``IDP_CONFIG`` (the name of an extra file in ``config/``);
+``SMTP_URL``, ``IDP_MAIL_FROM`` and ``IDP_DEVELOPMENT`` (``1``/``true`` turns it on).
 """
 
 from __future__ import annotations
@@ -36,6 +37,12 @@ class Settings:
     sign_in_limit: str = "10 per 10 minutes"
     sign_in_ip_limit: str = "50 per 10 minutes"
     testing: bool = False
+    smtp_url: str | None = field(default=None, repr=False)
+    smtp_timeout: float = 5.0
+    mail_from: str = "Government Sign-In <no-reply@sign-in.example.gov>"
+    development: bool = False
+    session_idle_timeout: int = 15 * 60
+    session_absolute_timeout: int = 12 * 3600
 
     @property
     def secure_cookies(self) -> bool:
@@ -53,7 +60,10 @@ _ENVIRONMENT = {
     "master_key": "IDP_MASTER_KEY",
     "secret_key": "IDP_SECRET_KEY",
     "data_dir": "IDP_DATA_DIR",
+    "smtp_url": "SMTP_URL",
+    "mail_from": "IDP_MAIL_FROM",
 }
+_BOOLEAN_ENVIRONMENT = {"development": "IDP_DEVELOPMENT"}
 
 
 def load_settings(
@@ -69,12 +79,17 @@ def load_settings(
     for name, variable in _ENVIRONMENT.items():
         if environ.get(variable):
             values[name] = environ[variable]
+    for name, variable in _BOOLEAN_ENVIRONMENT.items():
+        if environ.get(variable):
+            values[name] = environ[variable].strip().lower() in ("1", "true", "yes", "on")
     values.update(overrides or {})
     known = {f.name for f in fields(Settings)}
     unknown = set(values) - known
     if unknown:
         raise ValueError(f"unknown settings: {', '.join(sorted(unknown))}")
     settings = Settings(**values)
+    if not 60 <= int(settings.session_idle_timeout) <= 3600:
+        raise ValueError("session_idle_timeout must be between 60 and 3600 seconds (AAL2)")
     return replace(settings, issuer=settings.issuer.rstrip("/"), data_dir=Path(settings.data_dir))
 
 

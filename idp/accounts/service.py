@@ -29,16 +29,32 @@ def _totp_context(account_id: str) -> str:
 
 
 def create_account(
-    database: Database, master_key: MasterKey, email: str, password: str, totp_secret: str
+    database: Database, master_key: MasterKey, email: str, password: str, totp_secret: str | None
 ) -> str:
-    """Create a confirmed account whose second factor is ``totp_secret``; return its id."""
+    """Create a confirmed account, with ``totp_secret`` as its authentication app if
+    given; return its id."""
     account_id = repository.new_account_id()
-    sealed = master_key.seal(totp_secret.encode(), _totp_context(account_id))
     password_hash = passwords.hash_password(password)
     with database.transaction() as conn:
-        repository.insert_account(conn, email.strip(), password_hash, sealed, account_id)
+        repository.insert_account(conn, email.strip(), password_hash, account_id)
         record_event(conn, "account.created", account_id=account_id)
+        if totp_secret:
+            add_totp_factor(conn, master_key, account_id, totp_secret, "Authentication app")
     return account_id
+
+
+def add_totp_factor(
+    conn: Connection,
+    master_key: MasterKey,
+    account_id: str,
+    secret: str,
+    name: str,
+    last_step: int = 0,
+) -> str:
+    sealed = master_key.seal(secret.encode(), _totp_context(account_id))
+    factor_id = repository.insert_totp_factor(conn, account_id, name, sealed, last_step)
+    record_event(conn, "factor.added", account_id=account_id, details={"kind": "totp"})
+    return factor_id
 
 
 def check_password(conn: Connection, email: str, password: str) -> dict[str, Any] | None:
@@ -52,11 +68,12 @@ def check_password(conn: Connection, email: str, password: str) -> dict[str, Any
     return account
 
 
-def check_totp(conn: Connection, master_key: MasterKey, account: dict[str, Any], code: str) -> bool:
-    """True if ``code`` is a fresh, valid code for the account's authentication app."""
-    if account["totp_secret"] is None:
-        return False
-    account_id = str(account["id"])
-    secret = master_key.open(account["totp_secret"], _totp_context(account_id)).decode()
-    step = totp.matching_step(secret, code, account["totp_last_step"])
-    return step is not None and repository.advance_totp_step(conn, account_id, step)
+def check_totp(conn: Connection, master_key: MasterKey, account_id: str, code: str) -> bool:
+    """True if ``code`` is a fresh, valid code from one of the account's authentication
+    apps. A code is accepted once: its time step is recorded."""
+    for factor in repository.list_totp_factors(conn, account_id):
+        secret = master_key.open(factor["secret"], _totp_context(account_id)).decode()
+        step = totp.matching_step(secret, code, factor["last_step"])
+        if step is not None:
+            return repository.advance_totp_step(conn, str(factor["id"]), step)
+    return False

@@ -1,33 +1,28 @@
-"""Signing in (password, then a code from an authentication app) and signing out."""
+"""Signing in: the password, then a second factor (or a remembered browser)."""
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
-from flask import (
-    Blueprint,
-    current_app,
-    redirect,
-    render_template,
-    request,
-    session,
-    url_for,
-)
-from flask_login import current_user, login_required, login_user, logout_user
+from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
+from flask_login import current_user, logout_user
 
 from idp import limits
-from idp.accounts import repository, service
+from idp.accounts import remembered, repository, service, session_auth
 from idp.db import transaction
 from idp.events import record_event
-from idp.oidc import repository as oidc_repository
-from idp.sessions import ServerSession
 
 bp = Blueprint("auth", __name__)
 
 MAX_EMAIL = 254
 MAX_PASSWORD = 128
-PENDING_LIFETIME = 10 * 60
+
+# The second-factor pages, in the order they are offered; each needs a factor kind.
+FACTOR_PAGES = [
+    ("webauthn", "passkeys.sign_in", "Security key or face or touch unlock"),
+    ("totp", "auth.second_factor", "Authentication app"),
+    ("backup_codes", "backup_codes.sign_in", "Backup code"),
+]
 
 
 def safe_next(value: str | None) -> str | None:
@@ -37,29 +32,23 @@ def safe_next(value: str | None) -> str | None:
     return value[:4000]
 
 
-def _rotate_session() -> None:
-    assert isinstance(session, ServerSession)  # noqa: S101 - installed by create_app
-    session.rotate()
-    session.clear()
+def _sign_in_page(status: int = 200, **context: Any) -> tuple[str, int]:
+    return render_template("accounts/sign_in.html", **context), status
 
 
 @bp.route("/sign-in", methods=["GET", "POST"])
 def sign_in() -> Any:
     next_url = safe_next(request.values.get("next"))
     if request.method == "GET":
-        return render_template("accounts/sign_in.html", next=next_url)
-    email = request.form.get("email", "").strip()
+        return _sign_in_page(next=next_url)
+    email = request.form.get("email", "").strip()[: MAX_EMAIL + 1]
     password = request.form.get("password", "")
     ip = request.remote_addr or "unknown"
     for scope, key in (("ip", ip), ("account", email)):
         if limits.is_throttled(scope, key):
             minutes = limits.retry_after_minutes(scope, key)
-            return render_template(
-                "accounts/sign_in.html",
-                next=next_url,
-                email=email[:MAX_EMAIL],
-                error=f"Too many failed attempts. Try again in {minutes} minutes.",
-            ), 429
+            error = f"Too many failed attempts. Try again in {minutes} minutes."
+            return _sign_in_page(429, next=next_url, email=email[:MAX_EMAIL], error=error)
     account = None
     with transaction() as conn:
         if 0 < len(email) <= MAX_EMAIL and 0 < len(password) <= MAX_PASSWORD:
@@ -71,55 +60,100 @@ def sign_in() -> Any:
     if account is None:
         limits.record_failure("ip", ip)
         limits.record_failure("account", email[:MAX_EMAIL])
-        return render_template(
-            "accounts/sign_in.html",
-            next=next_url,
-            email=email[:MAX_EMAIL],
-            error="That email address and password don't match our records.",
-        ), 401
-    _rotate_session()
-    session["pending_account"] = str(account["id"])
-    session["pending_since"] = int(time.time())
-    session["next"] = next_url
-    return redirect(url_for("auth.second_factor"))
+        error = "That email address and password don't match our records."
+        return _sign_in_page(401, next=next_url, email=email[:MAX_EMAIL], error=error)
+    return _after_password(str(account["id"]), account["email"], next_url)
+
+
+def _after_password(account_id: str, email: str, next_url: str | None) -> Any:
+    with transaction() as conn:
+        factors = repository.count_factors(conn, account_id)
+        is_remembered = remembered.is_remembered(conn, account_id, request)
+    if is_remembered and any(factors.values()):
+        with transaction() as conn:
+            record_event(
+                conn, "sign_in", account_id=account_id, details={"factor": "remembered_browser"}
+            )
+        target = session_auth.complete_sign_in(account_id, email, ["pwd"], remembered=True)
+        return redirect(target or url_for("account.overview"))
+    if not any(factors.values()):
+        # A new account that has not set up a second factor yet: it may only do that.
+        session_auth.complete_sign_in(account_id, email, ["pwd"])
+        session_auth.set_next(next_url)
+        return redirect(url_for("account.new_factor"))
+    return start_second_factor(account_id, next_url)
+
+
+def start_second_factor(account_id: str, next_url: str | None) -> Any:
+    """Hold the account as pending and send the person to their strongest factor."""
+    with transaction() as conn:
+        factors = repository.count_factors(conn, account_id)
+    session_auth.start_pending(account_id, next_url)
+    return redirect(url_for(first_factor_page(factors)))
+
+
+def first_factor_page(factors: dict[str, int]) -> str:
+    for kind, endpoint, _ in FACTOR_PAGES:
+        if factors.get(kind):
+            return endpoint
+    return "account.new_factor"
+
+
+def factor_options(account_id: str) -> list[tuple[str, str]]:
+    """``(endpoint, label)`` of each second factor the account can sign in with."""
+    with transaction() as conn:
+        factors = repository.count_factors(conn, account_id)
+    return [(endpoint, label) for kind, endpoint, label in FACTOR_PAGES if factors.get(kind)]
+
+
+@bp.get("/sign-in/options")
+def factor_choice() -> Any:
+    account_id = session_auth.pending_account_id()
+    if account_id is None:
+        return redirect(url_for("auth.sign_in"))
+    return render_template("accounts/factor_choice.html", options=factor_options(account_id))
+
+
+def locked_page(template: str, account_id: str) -> tuple[str, int] | None:
+    minutes = session_auth.lockout_minutes(account_id)
+    if not minutes:
+        return None
+    error = (
+        f"You entered too many wrong codes. For your security, second-factor sign-in "
+        f"is locked for {minutes} more minutes."
+    )
+    return render_template(template, error=error, locked=True), 429
 
 
 @bp.route("/sign-in/code", methods=["GET", "POST"])
 def second_factor() -> Any:
-    account_id = session.get("pending_account")
-    if not account_id or time.time() - session.get("pending_since", 0) > PENDING_LIFETIME:
+    account_id = session_auth.pending_account_id()
+    if account_id is None:
         session.clear()
         return redirect(url_for("auth.sign_in"))
     if request.method == "GET":
-        return render_template("accounts/code.html")
-    if limits.is_throttled("account", account_id):
-        minutes = limits.retry_after_minutes("account", account_id)
-        return render_template(
-            "accounts/code.html",
-            error=f"Too many wrong codes. Try again in {minutes} minutes.",
-        ), 429
+        return render_template("accounts/code.html", options=factor_options(account_id))
+    locked = locked_page("accounts/code.html", account_id)
+    if locked:
+        return locked
     code = request.form.get("code", "")[:20]
     master_key = current_app.extensions["idp.master_key"]
     with transaction() as conn:
-        account = repository.get_account(conn, account_id)
-        ok = account is not None and service.check_totp(conn, master_key, account, code)
-        record_event(
-            conn,
-            "sign_in" if ok else "sign_in.code_failed",
-            account_id=account_id,
-            details={"factor": "totp"},
+        ok = service.check_totp(conn, master_key, account_id, code)
+    if ok:
+        return session_auth.finish_second_factor(
+            account_id, ["otp"], request.form.get("remember") == "yes", "totp"
         )
-    if not ok or account is None:
-        limits.record_failure("account", account_id)
-        return render_template(
-            "accounts/code.html", error="That code is not right. Check your app and try again."
-        ), 401
-    next_url = session.get("next")
-    _rotate_session()
-    login_user(service.Account(id=account_id, email=account["email"]))
-    session["amr"] = ["pwd", "otp"]
-    session["auth_time"] = int(time.time())
-    return redirect(next_url or url_for("auth.account"))
+    minutes = session_auth.fail_second_factor(account_id, "totp")
+    error = "That code is not right. Check your app and try again."
+    if minutes:
+        error = (
+            f"You entered too many wrong codes. For your security, second-factor sign-in "
+            f"is locked for {minutes} minutes. We sent you an email about it."
+        )
+    return render_template(
+        "accounts/code.html", error=error, options=factor_options(account_id)
+    ), 429 if minutes else 401
 
 
 @bp.post("/sign-out")
@@ -132,13 +166,5 @@ def sign_out() -> Any:
 @bp.get("/")
 def home() -> Any:
     if current_user.is_authenticated:
-        return redirect(url_for("auth.account"))
+        return redirect(url_for("account.overview"))
     return redirect(url_for("auth.sign_in"))
-
-
-@bp.get("/account")
-@login_required  # type: ignore[untyped-decorator]
-def account() -> Any:
-    with transaction() as conn:
-        agencies = oidc_repository.list_connected_agencies(conn, current_user.id)
-    return render_template("accounts/account.html", agencies=agencies)

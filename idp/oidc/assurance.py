@@ -57,6 +57,7 @@ class Requirement:
 
     ial: int = 1
     biometric: str = "none"  # "none", "preferred" or "required"
+    aal: int = 1  # 2 when the agency named an AAL2 value explicitly
     phishing_resistant: bool = False
     vocabulary: str = "nist"  # which names to answer in: "nist" or "login.gov"
 
@@ -78,6 +79,7 @@ def parse_acr_values(acr_values: str | None, default_ial: int) -> Requirement:
     return Requirement(
         ial=ial,
         biometric=biometric,
+        aal=2 if any(v in _AUTHENTICATION_VALUES for v in known) else 1,
         phishing_resistant=any(_AUTHENTICATION_VALUES.get(v, False) for v in known),
         vocabulary=vocabulary,
     )
@@ -86,3 +88,9 @@ def parse_acr_values(acr_values: str | None, default_ial: int) -> Requirement:
 def achieved_acr(requirement: Requirement, ial: int, biometric: str = "none") -> str:
     """The ``acr`` to report for an identity level reached by the person."""
     return _ACHIEVED[(requirement.vocabulary, ial, biometric if ial > 1 else "none")]
+
+
+def allows_remembered_browser(requirement: Requirement) -> bool:
+    """A remembered browser may stand in for the second factor only at the default
+    level: never for ``aal/2``, phishing resistance or a verified identity."""
+    return requirement.aal < 2 and not requirement.phishing_resistant and requirement.ial < 2

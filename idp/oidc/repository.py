@@ -244,9 +244,24 @@ def count_keys(conn: Connection, alg: str) -> int:
 def list_connected_agencies(conn: Connection, account_id: str) -> list[dict[str, Any]]:
     return conn.execute(
         """
-        SELECT agencies.name, consents.scopes, consents.first_sign_in_at, consents.last_sign_in_at
+        SELECT consents.client_id, agencies.name, consents.scopes, consents.first_sign_in_at,
+            consents.last_sign_in_at
         FROM consents JOIN agencies USING (client_id)
         WHERE consents.account_id = %(a)s ORDER BY agencies.name
         """,
         {"a": account_id},
     ).fetchall()
+
+
+def revoke_consent(conn: Connection, account_id: str, client_id: str) -> bool:
+    """Forget the consent and end the tokens the agency holds for the account."""
+    cursor = conn.execute(
+        "DELETE FROM consents WHERE account_id = %(a)s AND client_id = %(c)s",
+        {"a": account_id, "c": client_id},
+    )
+    conn.execute(
+        "UPDATE access_tokens SET revoked_at = now() "
+        "WHERE account_id = %(a)s AND client_id = %(c)s AND revoked_at IS NULL",
+        {"a": account_id, "c": client_id},
+    )
+    return cursor.rowcount == 1

@@ -23,10 +23,13 @@ from flask import (
 )
 from flask_login import current_user, logout_user
 
+from idp.accounts import repository as account_repository
+from idp.accounts import session_auth
+from idp.accounts.views import first_factor_page
 from idp.db import transaction
 from idp.events import record_event
 from idp.oidc import repository
-from idp.oidc.assurance import Requirement, achieved_acr
+from idp.oidc.assurance import Requirement, achieved_acr, allows_remembered_browser
 from idp.oidc.discovery import provider_metadata
 from idp.oidc.errors import UnmetAuthenticationRequirementsError
 from idp.oidc.grants import GrantUser
@@ -117,6 +120,13 @@ def authorize() -> Any:
     user = _signed_in_user(requirement)
     redirect_uri = grant.redirect_uri
     unmet = _unmet_requirement(requirement)
+    if unmet is None:
+        step_up = _step_up(requirement)
+        if step_up is not None:
+            session_auth.set_next(request.full_path)
+            return redirect(step_up)
+        if requirement.phishing_resistant and not session_auth.used_phishing_resistant_factor():
+            unmet = "A security key or face or touch unlock is required for this request."
     if unmet:
         unmet_error = UnmetAuthenticationRequirementsError(
             description=unmet, redirect_uri=redirect_uri, state=data.get("state")
@@ -163,12 +173,29 @@ def authorize() -> Any:
 
 
 def _unmet_requirement(requirement: Requirement) -> str | None:
-    """Why the signed-in person cannot satisfy the request yet, or ``None``."""
+    """Why the signed-in person cannot satisfy the request, or ``None``."""
     if requirement.ial >= 2:
         return "Identity verification is required and is not available for this account yet."
-    if requirement.phishing_resistant and "hwk" not in session.get("amr", []):
-        return "A phishing-resistant authenticator is required for this request."
     return None
+
+
+def _step_up(requirement: Requirement) -> str | None:
+    """Where to send the person to authenticate more strongly, or ``None``."""
+    with transaction() as conn:
+        factors = account_repository.count_factors(conn, current_user.id)
+    if not any(factors.values()):
+        return url_for("account.new_factor")
+    if requirement.phishing_resistant and not session_auth.used_phishing_resistant_factor():
+        if "passkeys.sign_in" not in current_app.view_functions:
+            return None
+        if factors.get("webauthn"):
+            return url_for("passkeys.sign_in")
+        return url_for("passkeys.register")
+    if session_auth.used_second_factor():
+        return None
+    if session.get("remembered") and allows_remembered_browser(requirement):
+        return None
+    return url_for(first_factor_page(factors))
 
 
 @bp.post("/token")

@@ -1,0 +1,233 @@
+"""The account page: factors, remembered browsers, connected agencies and history."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+import segno
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_login import current_user, login_required
+
+from idp.accounts import remembered, repository, service, session_auth, totp
+from idp.db import transaction
+from idp.events import list_events, record_event
+from idp.oidc import repository as oidc_repository
+
+bp = Blueprint("account", __name__, url_prefix="/account")
+
+REAUTHENTICATE_AFTER = 15 * 60
+MAX_NAME = 60
+
+
+def recent_sign_in_required(view: Callable[..., Any]) -> Callable[..., Any]:
+    """Sensitive changes need a sign-in from the last 15 minutes."""
+
+    @wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        if not session_auth.authenticated_within(REAUTHENTICATE_AFTER):
+            return redirect(url_for("account.reauthenticate", next=request.path))
+        return view(*args, **kwargs)
+
+    return wrapper
+
+
+def _account_id() -> str:
+    return str(current_user.id)
+
+
+@bp.before_request
+@login_required  # type: ignore[untyped-decorator]
+def require_sign_in() -> Any:
+    """Every account page needs a signed-in person; until they have a second factor,
+    only the factor set-up pages are open to them."""
+    open_pages = {
+        "account.new_factor",
+        "account.new_totp",
+        "account.reauthenticate",
+        "account.keepalive",
+    }
+    if request.endpoint in open_pages or request.endpoint in _setup_endpoints():
+        return None
+    with transaction() as conn:
+        factors = repository.count_factors(conn, _account_id())
+    if not any(factors.values()):
+        return redirect(url_for("account.new_factor"))
+    return None
+
+
+def _setup_endpoints() -> set[str]:
+    return set(current_app.config.get("IDP_FACTOR_SETUP_ENDPOINTS", ()))
+
+
+@bp.get("")
+def overview() -> Any:
+    account_id = _account_id()
+    with transaction() as conn:
+        totp_factors = repository.list_totp_factors(conn, account_id)
+        keys = repository.list_webauthn_summaries(conn, account_id)
+        factors = repository.count_factors(conn, account_id)
+        agencies = oidc_repository.list_connected_agencies(conn, account_id)
+        browsers = remembered.count(conn, account_id)
+        history = list_events(conn, account_id, limit=10)
+    kinds = sum(1 for kind in ("totp", "webauthn", "backup_codes") if factors.get(kind))
+    return render_template(
+        "accounts/account.html",
+        totp_factors=totp_factors,
+        keys=keys,
+        factors=factors,
+        agencies=agencies,
+        browsers=browsers,
+        history=history,
+        suggest_second=kinds < 2,
+    )
+
+
+@bp.get("/factors/new")
+def new_factor() -> Any:
+    return render_template("accounts/new_factor.html")
+
+
+@bp.route("/factors/totp/new", methods=["GET", "POST"])
+def new_totp() -> Any:
+    if request.method == "GET" or "totp_setup" not in session:
+        session["totp_setup"] = totp.new_secret()
+    secret = session["totp_setup"]
+    uri = totp.provisioning_uri(secret, current_user.email, "Government Sign-In")
+    context = {"secret": secret, "qr": segno.make(uri, error="m").svg_data_uri(scale=5)}
+    if request.method == "GET":
+        return render_template("accounts/new_totp.html", **context)
+    name = _clean_name(request.form.get("name")) or "Authentication app"
+    step = totp.matching_step(secret, request.form.get("code", "")[:20], last_step=0)
+    if step is None:
+        error = "That code is not right. Enter the 6-digit code your app shows now."
+        return render_template("accounts/new_totp.html", error=error, name=name, **context), 400
+    with transaction() as conn:
+        service.add_totp_factor(
+            conn,
+            current_app.extensions["idp.master_key"],
+            _account_id(),
+            secret,
+            name,
+            last_step=step,
+        )
+    session.pop("totp_setup", None)
+    return _after_factor_added("otp")
+
+
+def _after_factor_added(amr: str) -> Any:
+    """A newly added factor also counts as used for this session (it was just proven)."""
+    if not session_auth.used_second_factor():
+        session["amr"] = sorted({*session.get("amr", ["pwd"]), amr})
+        session["remembered"] = False
+    next_url = session.pop("next", None)
+    flash("Your new sign-in method is ready.")
+    return redirect(next_url or url_for("account.overview"))
+
+
+def _clean_name(value: str | None) -> str:
+    return " ".join((value or "").split())[:MAX_NAME]
+
+
+@bp.post("/factors/<kind>/<factor_id>/rename")
+def rename_factor(kind: str, factor_id: str) -> Any:
+    name = _clean_name(request.form.get("name"))
+    if kind not in repository.FACTOR_TABLES or not repository.is_uuid(factor_id) or not name:
+        abort(400, "Give the sign-in method a name of 1 to 60 characters.")
+    with transaction() as conn:
+        if not repository.rename_factor(conn, kind, _account_id(), factor_id, name):
+            abort(404)
+        record_event(conn, "factor.renamed", account_id=_account_id(), details={"kind": kind})
+    return redirect(url_for("account.overview"))
+
+
+@bp.post("/factors/<kind>/<factor_id>/remove")
+@recent_sign_in_required
+def remove_factor(kind: str, factor_id: str) -> Any:
+    if kind not in repository.FACTOR_TABLES or not repository.is_uuid(factor_id):
+        abort(404)
+    account_id = _account_id()
+    with transaction() as conn:
+        if not repository.delete_factor(conn, kind, account_id, factor_id):
+            abort(404)
+        left = repository.count_factors(conn, account_id)
+        strong_left = left["totp"] + left["security_key"] + left["backup_codes"]
+        if strong_left == 0:
+            # Roll back: the last factor (or all but a platform authenticator) stays.
+            conn.rollback()
+            flash(
+                "You can't remove this one: keep at least one sign-in method that is not "
+                "face or touch unlock.",
+                "error",
+            )
+            return redirect(url_for("account.overview"))
+        record_event(conn, "factor.removed", account_id=account_id, details={"kind": kind})
+    return redirect(url_for("account.overview"))
+
+
+@bp.post("/browsers/forget")
+def forget_browsers() -> Any:
+    with transaction() as conn:
+        count = remembered.forget_all(conn, _account_id())
+        record_event(conn, "browsers.forgotten", account_id=_account_id(), details={"count": count})
+    response = redirect(url_for("account.overview"))
+    response.delete_cookie(remembered.COOKIE)
+    flash("Every browser will ask for your second factor again.")
+    return response
+
+
+@bp.post("/agencies/<path:client_id>/revoke")
+def revoke_agency(client_id: str) -> Any:
+    with transaction() as conn:
+        if not oidc_repository.revoke_consent(conn, _account_id(), client_id[:255]):
+            abort(404)
+        record_event(conn, "consent.revoked", account_id=_account_id(), client_id=client_id)
+    flash("The agency will ask for your permission again next time.")
+    return redirect(url_for("account.overview"))
+
+
+@bp.get("/history")
+def history() -> Any:
+    with transaction() as conn:
+        events = list_events(conn, _account_id(), limit=200)
+    return render_template("accounts/history.html", events=events)
+
+
+@bp.route("/reauthenticate", methods=["GET", "POST"])
+def reauthenticate() -> Any:
+    """Ask for the password again, then a second factor; back to ``next`` after."""
+    from idp.accounts.views import safe_next, start_second_factor
+
+    next_url = safe_next(request.values.get("next")) or url_for("account.overview")
+    if request.method == "GET":
+        return render_template("accounts/reauthenticate.html", next=next_url)
+    with transaction() as conn:
+        ok = (
+            service.check_password(conn, current_user.email, request.form.get("password", "")[:128])
+            is not None
+        )
+    if not ok:
+        session_auth.fail_second_factor(_account_id(), "password")
+        error = "That password is not right."
+        return render_template("accounts/reauthenticate.html", next=next_url, error=error), 401
+    return start_second_factor(_account_id(), next_url)
+
+
+@bp.post("/keepalive")
+def keepalive() -> Any:
+    """Called by the idle-timeout warning's "Stay signed in" button."""
+    session["keepalive"] = int(time.time())
+    return jsonify({"ok": True})

@@ -1,0 +1,58 @@
+"""How account history reads to a person: event names and device descriptions."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+EVENT_LABELS = {
+    "account.created": "Account created",
+    "sign_in": "Signed in",
+    "sign_in.password_failed": "Wrong password entered",
+    "sign_in.factor_failed": "Wrong code entered",
+    "sign_in.code_failed": "Wrong code entered",
+    "factor.added": "Sign-in method added",
+    "factor.removed": "Sign-in method removed",
+    "factor.renamed": "Sign-in method renamed",
+    "factor.locked": "Second-factor sign-in locked",
+    "browsers.forgotten": "Remembered browsers forgotten",
+    "consent.granted": "Shared information with an agency",
+    "consent.denied": "Declined to share with an agency",
+    "consent.revoked": "Disconnected an agency",
+    "agency.sign_in": "Signed in to an agency",
+    "session.logout": "Signed out",
+}
+
+_BROWSERS = (
+    ("Edg/", "Edge"),
+    ("Firefox/", "Firefox"),
+    ("Chrome/", "Chrome"),
+    ("Safari/", "Safari"),
+)
+_SYSTEMS = (
+    ("Windows", "Windows"),
+    ("iPhone", "iPhone"),
+    ("iPad", "iPad"),
+    ("Android", "Android"),
+    ("Mac OS X", "Mac"),
+    ("Linux", "Linux"),
+)
+
+
+def device_name(user_agent: str | None) -> str:
+    """A rough "Chrome on Windows" from a user-agent string; never the raw string."""
+    if not user_agent:
+        return "Unknown device"
+    browser = next((name for token, name in _BROWSERS if token in user_agent), "A browser")
+    system = next((name for token, name in _SYSTEMS if token in user_agent), "")
+    return f"{browser} on {system}" if system else browser
+
+
+def register_template_helpers(app: Flask) -> None:
+    """Pages link to optional features only when the app has them."""
+
+    def has_endpoint(name: str) -> bool:
+        return name in app.view_functions
+
+    app.jinja_env.globals["has_endpoint"] = has_endpoint
+    app.jinja_env.filters["device_name"] = device_name
+    app.jinja_env.globals["event_labels"] = EVENT_LABELS
