@@ -125,10 +125,10 @@ def new_totp() -> Any:
             last_step=step,
         )
     session.pop("totp_setup", None)
-    return _after_factor_added("otp")
+    return after_factor_added("otp")
 
 
-def _after_factor_added(amr: str) -> Any:
+def after_factor_added(amr: str) -> Any:
     """A newly added factor also counts as used for this session (it was just proven)."""
     if not session_auth.used_second_factor():
         session["amr"] = sorted({*session.get("amr", ["pwd"]), amr})
