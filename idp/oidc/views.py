@@ -26,7 +26,7 @@ from flask_login import current_user, logout_user
 from idp.accounts import repository as account_repository
 from idp.accounts import session_auth
 from idp.accounts.views import first_factor_page
-from idp.db import transaction
+from idp.db import autocommit, transaction
 from idp.events import record_event
 from idp.oidc import repository
 from idp.oidc.assurance import Requirement, achieved_acr, allows_remembered_browser
@@ -200,7 +200,7 @@ def _step_up(requirement: Requirement) -> str | None:
 
 @bp.post("/token")
 def token() -> Response:
-    with transaction():
+    with autocommit():
         response: Response = _server().create_token_response()
     return response
 

@@ -1,0 +1,34 @@
+"""Failed sign-in counters, in memory and in Redis."""
+
+from __future__ import annotations
+
+import os
+import secrets
+
+import pytest
+from flask import Flask
+
+from idp import limits
+from idp.settings import load_settings
+
+REDIS = os.environ.get("REDIS_URL_FOR_TESTS")
+
+
+@pytest.mark.parametrize("redis_url", [
+    None,
+    pytest.param(REDIS, marks=pytest.mark.skipif(not REDIS, reason="REDIS_URL_FOR_TESTS unset")),
+], ids=["memory", "redis"])
+def test_failures_throttle_after_the_limit_and_only_for_that_key(redis_url: str | None) -> None:
+    settings = load_settings({"redis_url": redis_url, "sign_in_limit": "3 per 10 minutes"})
+    app = Flask(__name__)
+    app.config["IDP_SETTINGS"] = settings
+    limits.init_app(app, settings)
+    key, other = secrets.token_hex(8), secrets.token_hex(8)
+    with app.app_context():
+        for _ in range(3):
+            assert not limits.is_throttled("account", key)
+            limits.record_failure("account", key)
+        assert limits.is_throttled("account", key)
+        assert limits.is_throttled("account", key.upper()), "keys are case-insensitive"
+        assert not limits.is_throttled("account", other)
+        assert 1 <= limits.retry_after_minutes("account", key) <= 10
