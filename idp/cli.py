@@ -120,6 +120,11 @@ def clients_add(
     if jwks_file is not None:
         try:
             jwks = json.loads(jwks_file.read_text())
+        except (ValueError, UnicodeDecodeError):
+            raise click.BadParameter(
+                "the file does not parse as JSON", param_hint="--jwks-file"
+            ) from None
+        try:
             validate_jwks(jwks)
         except ValueError as exc:
             raise click.BadParameter(str(exc), param_hint="--jwks-file") from None

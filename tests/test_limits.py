@@ -14,10 +14,16 @@ from idp.settings import load_settings
 REDIS = os.environ.get("REDIS_URL_FOR_TESTS")
 
 
-@pytest.mark.parametrize("redis_url", [
-    None,
-    pytest.param(REDIS, marks=pytest.mark.skipif(not REDIS, reason="REDIS_URL_FOR_TESTS unset")),
-], ids=["memory", "redis"])
+@pytest.mark.parametrize(
+    "redis_url",
+    [
+        None,
+        pytest.param(
+            REDIS, marks=pytest.mark.skipif(not REDIS, reason="REDIS_URL_FOR_TESTS unset")
+        ),
+    ],
+    ids=["memory", "redis"],
+)
 def test_failures_throttle_after_the_limit_and_only_for_that_key(redis_url: str | None) -> None:
     settings = load_settings({"redis_url": redis_url, "sign_in_limit": "3 per 10 minutes"})
     app = Flask(__name__)
