@@ -67,15 +67,15 @@ def test_the_last_factor_cannot_be_removed(live_server: LiveServer, person: Pers
 
 
 def test_removing_one_of_two_factors(live_server: LiveServer, person: Person) -> None:
-    with live_server.app.app_context():
-        with live_server.app.extensions["idp.db"].transaction() as conn:
-            account_service.add_totp_factor(
-                conn,
-                live_server.app.extensions["idp.master_key"],
-                person.account_id,
-                pyotp.random_base32(),
-                "Spare",
-            )
+    app = live_server.app
+    with app.app_context(), app.extensions["idp.db"].transaction() as conn:
+        account_service.add_totp_factor(
+            conn,
+            app.extensions["idp.master_key"],
+            person.account_id,
+            pyotp.random_base32(),
+            "Spare",
+        )
     browser = signed_in(live_server, person)
     overview = browser.get("/account")
     first, second = _factor_ids(overview.text, "totp")
