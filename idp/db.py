@@ -67,6 +67,7 @@ def start_embedded(pgdata: Path) -> str:
 
 def init_app(app: Flask, database: Database) -> None:
     app.extensions["idp.db"] = database
+    app.teardown_appcontext(_release_request_connection)
 
 
 def get_database() -> Database:
@@ -74,33 +75,51 @@ def get_database() -> Database:
     return database
 
 
+def _request_connection() -> Connection:
+    """One pooled connection per request, in autocommit mode between transactions."""
+    conn: Connection | None = g.get("idp_request_conn")
+    if conn is None:
+        conn = get_database().pool.getconn()
+        conn.autocommit = True
+        g.idp_request_conn = conn
+    return conn
+
+
+def _release_request_connection(_: BaseException | None = None) -> None:
+    conn: Connection | None = g.pop("idp_request_conn", None)
+    if conn is not None:
+        if not conn.closed:
+            conn.autocommit = False
+        get_database().pool.putconn(conn)
+
+
 @contextmanager
 def transaction() -> Iterator[Connection]:
-    """A transaction on the app's database; nested calls in one request share it."""
-    existing: Connection | None = g.get("idp_conn")
+    """A transaction on the request's connection that commits on success and rolls
+    back on an exception; nested calls share the outer one."""
+    existing: Connection | None = g.get("idp_tx")
     if existing is not None:
         yield existing
         return
-    with get_database().transaction() as conn:
-        g.idp_conn = conn
+    conn = _request_connection()
+    with conn.transaction():
+        g.idp_tx = conn
         try:
             yield conn
         finally:
-            g.pop("idp_conn", None)
+            g.pop("idp_tx", None)
 
 
 @contextmanager
 def autocommit() -> Iterator[Connection]:
-    """A connection for this request in which each statement commits on its own.
+    """The request's connection with each statement committing on its own.
 
     For the token endpoint: its statements are each atomic (record a ``jti``, consume a
     code, store a token), and skipping BEGIN/COMMIT saves two round trips a request.
     """
-    with get_database().pool.connection() as conn:
-        conn.autocommit = True
-        g.idp_conn = conn
-        try:
-            yield conn
-        finally:
-            g.pop("idp_conn", None)
-            conn.autocommit = False
+    conn = _request_connection()
+    g.idp_tx = conn
+    try:
+        yield conn
+    finally:
+        g.pop("idp_tx", None)

@@ -17,7 +17,7 @@ from flask.sessions import SessionInterface, SessionMixin
 from psycopg.types.json import Jsonb
 from werkzeug.datastructures import CallbackDict
 
-from idp.db import Database
+from idp.db import Database, transaction
 
 _TOUCH_EVERY = 60
 
@@ -56,7 +56,7 @@ class PostgresSessionInterface(SessionInterface):
         sid = request.cookies.get(self.get_cookie_name(app))
         if not sid or len(sid) > 100:
             return ServerSession()
-        with self.database.transaction() as conn:
+        with transaction() as conn:
             row = conn.execute(
                 """
                 SELECT data, extract(epoch FROM now() - last_seen_at) AS idle
@@ -80,7 +80,7 @@ class PostgresSessionInterface(SessionInterface):
         name = self.get_cookie_name(app)
         if not session.modified:
             return
-        with self.database.transaction() as conn:
+        with transaction() as conn:
             for old in filter(None, [session.rotated_from, session.sid if not session else None]):
                 conn.execute(
                     "DELETE FROM browser_sessions WHERE id_hash = %(h)s", {"h": _hash(old)}

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
+import psycopg
 import segno
 from flask import (
     Blueprint,
@@ -160,21 +161,22 @@ def remove_factor(kind: str, factor_id: str) -> Any:
     if kind not in repository.FACTOR_TABLES or not repository.is_uuid(factor_id):
         abort(404)
     account_id = _account_id()
-    with transaction() as conn:
+    refused = False
+    with transaction() as conn, conn.transaction() as removal:
         if not repository.delete_factor(conn, kind, account_id, factor_id):
             abort(404)
         left = repository.count_factors(conn, account_id)
-        strong_left = left["totp"] + left["security_key"] + left["backup_codes"]
-        if strong_left == 0:
-            # Roll back: the last factor (or all but a platform authenticator) stays.
-            conn.rollback()
-            flash(
-                "You can't remove this one: keep at least one sign-in method that is not "
-                "face or touch unlock.",
-                "error",
-            )
-            return redirect(url_for("account.overview"))
+        if left["totp"] + left["security_key"] + left["backup_codes"] == 0:
+            # The last factor (or all but a platform authenticator) stays: undo.
+            refused = True
+            raise psycopg.Rollback(removal)
         record_event(conn, "factor.removed", account_id=account_id, details={"kind": kind})
+    if refused:
+        flash(
+            "You can't remove this one: keep at least one sign-in method that is not "
+            "face or touch unlock.",
+            "error",
+        )
     return redirect(url_for("account.overview"))
 
 

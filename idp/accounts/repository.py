@@ -119,8 +119,11 @@ def record_factor_failure(conn: Connection, account_id: str, limit: int, lock_se
     return bool(row and row["locked"])
 
 
-def reset_factor_failures(conn: Connection, account_id: str) -> None:
-    conn.execute("UPDATE accounts SET factor_failures = 0 WHERE id = %(id)s", {"id": account_id})
+def reset_factor_failures(conn: Connection, account_id: str) -> dict[str, Any] | None:
+    """Clear the wrong-code count after a success; return the account."""
+    return conn.execute(
+        "UPDATE accounts SET factor_failures = 0 WHERE id = %(id)s RETURNING *", {"id": account_id}
+    ).fetchone()
 
 
 def factor_lock_remaining(conn: Connection, account_id: str) -> int:

@@ -99,9 +99,8 @@ def finish_second_factor(account_id: str, amr: list[str], remember: bool, kind: 
     record it, and go on to where the person was going."""
     secure = current_app.config["IDP_SETTINGS"].secure_cookies
     with transaction() as conn:
-        account = repository.get_account(conn, account_id)
+        account = repository.reset_factor_failures(conn, account_id)
         assert account is not None  # noqa: S101 - the factor was just checked against it
-        repository.reset_factor_failures(conn, account_id)
         record_event(conn, "sign_in", account_id=account_id, details={"factor": kind})
         next_url = complete_sign_in(account_id, account["email"], ["pwd", *amr])
         response = redirect(next_url or url_for("account.overview"))

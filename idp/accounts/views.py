@@ -81,13 +81,16 @@ def _after_password(account_id: str, email: str, next_url: str | None) -> Any:
         session_auth.complete_sign_in(account_id, email, ["pwd"])
         session_auth.set_next(next_url)
         return redirect(url_for("account.new_factor"))
-    return start_second_factor(account_id, next_url)
+    return start_second_factor(account_id, next_url, factors)
 
 
-def start_second_factor(account_id: str, next_url: str | None) -> Any:
+def start_second_factor(
+    account_id: str, next_url: str | None, factors: dict[str, int] | None = None
+) -> Any:
     """Hold the account as pending and send the person to their strongest factor."""
-    with transaction() as conn:
-        factors = repository.count_factors(conn, account_id)
+    if factors is None:
+        with transaction() as conn:
+            factors = repository.count_factors(conn, account_id)
     session_auth.start_pending(account_id, next_url)
     return redirect(url_for(first_factor_page(factors)))
 

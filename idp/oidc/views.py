@@ -181,6 +181,8 @@ def _unmet_requirement(requirement: Requirement) -> str | None:
 
 def _step_up(requirement: Requirement) -> str | None:
     """Where to send the person to authenticate more strongly, or ``None``."""
+    if not requirement.phishing_resistant and session_auth.used_second_factor():
+        return None
     with transaction() as conn:
         factors = account_repository.count_factors(conn, current_user.id)
     if not any(factors.values()):
