@@ -34,6 +34,8 @@ $(USWDS): package.json package-lock.json
 	rm -rf idp/static/uswds
 	mkdir -p idp/static
 	cp -r node_modules/@uswds/uswds/dist idp/static/uswds
+	mkdir -p idp/static/vendor
+	cp node_modules/zxcvbn/dist/zxcvbn.js idp/static/vendor/zxcvbn.js
 	touch $@
 
 static: $(USWDS)

@@ -10,7 +10,7 @@ from flask_login import LoginManager
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.exceptions import HTTPException
 
-from idp import db, limits
+from idp import db, limits, mail
 from idp.accounts import repository as account_repository
 from idp.accounts.service import Account
 from idp.accounts.templating import register_template_helpers
@@ -41,16 +41,32 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     limits.init_app(app, settings)
     csrf = CSRFProtect(app)
 
+    mail.init_app(app, settings, database)
     ensure_keys(database, master_key)
     create_server(app, settings, AgencyDirectory(database), KeyRing(database, master_key))
 
     from idp.accounts.account_views import bp as account_bp
+    from idp.accounts.backup_code_views import bp as backup_codes_bp
+    from idp.accounts.deletion_views import bp as deletion_bp
+    from idp.accounts.passkey_views import bp as passkeys_bp
+    from idp.accounts.recovery import bp as recovery_bp
+    from idp.accounts.signup import bp as signup_bp
     from idp.accounts.views import bp as accounts_bp
     from idp.oidc.views import bp as oidc_bp
 
     app.register_blueprint(accounts_bp)
     app.register_blueprint(account_bp)
     app.register_blueprint(oidc_bp)
+    app.register_blueprint(passkeys_bp)
+    app.register_blueprint(backup_codes_bp)
+    app.config["IDP_FACTOR_SETUP_ENDPOINTS"] = [
+        *app.config.get("IDP_FACTOR_SETUP_ENDPOINTS", ()),
+        "passkeys.register",
+        "backup_codes.generate",
+    ]
+    app.register_blueprint(signup_bp)
+    app.register_blueprint(recovery_bp)
+    app.register_blueprint(deletion_bp)
     register_template_helpers(app)
     for endpoint in ("oidc.token", "oidc.userinfo", "oidc.logout"):
         csrf.exempt(app.view_functions[endpoint])

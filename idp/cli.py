@@ -193,5 +193,15 @@ def dev() -> None:
     run_development()
 
 
+def _register_groups() -> None:
+    from idp.accounts.commands import accounts as accounts_commands
+    from idp.mail.commands import mail as mail_commands
+
+    main.add_command(accounts_commands)
+    main.add_command(mail_commands)
+
+
+_register_groups()
+
 if __name__ == "__main__":
     sys.exit(main())

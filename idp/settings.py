@@ -4,7 +4,9 @@ Environment variables win over the files:
 
 ``IDP_ISSUER``, ``DATABASE_URL``, ``REDIS_URL``, ``IDP_MASTER_KEY``, ``IDP_SECRET_KEY``,
 ``IDP_DATA_DIR`` and ``IDP_CONFIG`` (the name of an extra file in ``config/``);
-``SMTP_URL``, ``IDP_MAIL_FROM`` and ``IDP_DEVELOPMENT`` (``1``/``true`` turns it on).
+``SMTP_URL``, ``IDP_MAIL_FROM`` and ``IDP_DEVELOPMENT`` (``1``/``true`` turns it on);
+``IDP_ISSUING_SOURCE_URL``/``_TOKEN`` and ``IDP_DEATH_RECORDS_URL``/``_TOKEN`` (identity
+proofing's record checks).
 """
 
 from __future__ import annotations
@@ -41,8 +43,15 @@ class Settings:
     smtp_timeout: float = 5.0
     mail_from: str = "Government Sign-In <no-reply@sign-in.example.gov>"
     development: bool = False
+    mail_request_ip_limit: str = "30 per hour"
     session_idle_timeout: int = 15 * 60
     session_absolute_timeout: int = 12 * 3600
+    issuing_source_url: str | None = None
+    issuing_source_token: str | None = field(default=None, repr=False)
+    death_records_url: str | None = None
+    death_records_token: str | None = field(default=None, repr=False)
+    proofing_connect_timeout: float = 3.0
+    proofing_read_timeout: float = 10.0
 
     @property
     def secure_cookies(self) -> bool:
@@ -62,6 +71,10 @@ _ENVIRONMENT = {
     "data_dir": "IDP_DATA_DIR",
     "smtp_url": "SMTP_URL",
     "mail_from": "IDP_MAIL_FROM",
+    "issuing_source_url": "IDP_ISSUING_SOURCE_URL",
+    "issuing_source_token": "IDP_ISSUING_SOURCE_TOKEN",
+    "death_records_url": "IDP_DEATH_RECORDS_URL",
+    "death_records_token": "IDP_DEATH_RECORDS_TOKEN",
 }
 _BOOLEAN_ENVIRONMENT = {"development": "IDP_DEVELOPMENT"}
 

@@ -29,6 +29,7 @@ from idp import create_app
 from idp.accounts import service as account_service
 from idp.accounts import totp
 from idp.cli import main as cli
+from tests.mail_catcher import MailCatcher
 from tests.support import AgencyKey, write_jwks
 
 ADMIN_URL = os.environ.get("TEST_DATABASE_URL") or os.environ.get("DATABASE_URL")
@@ -88,7 +89,16 @@ def serve(app: Flask, port: int) -> None:
 
 
 @pytest.fixture(scope="session")
-def live_server(database_url: str) -> LiveServer:
+def smtp_server() -> Iterator[MailCatcher]:
+    """A real SMTP server on 127.0.0.1 that the live server sends its mail to."""
+    catcher = MailCatcher(_free_port())
+    catcher.start()
+    yield catcher
+    catcher.stop()
+
+
+@pytest.fixture(scope="session")
+def live_server(database_url: str, smtp_server: MailCatcher) -> LiveServer:
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
     data_dir = Path(tempfile.mkdtemp(prefix="idp-test-data-"))
@@ -99,6 +109,7 @@ def live_server(database_url: str) -> LiveServer:
             "data_dir": data_dir,
             "issuer": url,
             "testing": True,
+            "smtp_url": smtp_server.url,
         }
     )
     serve(app, port)
@@ -189,3 +200,23 @@ def agency(live_server: LiveServer, tmp_path: Path) -> RegisteredAgency:
 @pytest.fixture
 def public_agency(live_server: LiveServer, tmp_path: Path) -> RegisteredAgency:
     return register_agency(live_server, tmp_path, public=True)
+
+
+@pytest.fixture(scope="session")
+def localhost_server(live_server: LiveServer) -> LiveServer:
+    """The provider again, on the same database, keys and mail server, with ``localhost``
+    as its issuer's host: browsers refuse WebAuthn on an IP address."""
+    port = _free_port()
+    url = f"http://localhost:{port}"
+    settings = live_server.app.config["IDP_SETTINGS"]
+    config: dict[str, Any] = {
+        "database_url": live_server.database_url,
+        "data_dir": live_server.data_dir,
+        "issuer": url,
+        "testing": True,
+    }
+    if settings.smtp_url:
+        config["smtp_url"] = settings.smtp_url
+    app = create_app(config)
+    serve(app, port)
+    return LiveServer(url, app, live_server.data_dir, live_server.database_url)

@@ -21,9 +21,9 @@ from flask import (
     session,
     url_for,
 )
-from flask_login import current_user, login_required
+from flask_login import current_user, login_required, logout_user
 
-from idp.accounts import remembered, repository, service, session_auth, totp
+from idp.accounts import deletion, remembered, repository, service, session_auth, totp
 from idp.db import transaction
 from idp.events import list_events, record_event
 from idp.oidc import repository as oidc_repository
@@ -233,3 +233,25 @@ def keepalive() -> Any:
     """Called by the idle-timeout warning's "Stay signed in" button."""
     session["keepalive"] = int(time.time())
     return jsonify({"ok": True})
+
+
+@bp.route("/delete", methods=["GET", "POST"])
+def delete() -> Any:
+    """Delete the account now, after the password is entered again. Everything goes
+    except a tombstone; each connected agency gets an ``account-purged`` event."""
+    if request.method == "GET":
+        return render_template("accounts/delete.html")
+    password = request.form.get("password", "")[:128]
+    with transaction() as conn:
+        ok = (
+            bool(password)
+            and service.check_password(conn, current_user.email, password) is not None
+        )
+        if ok:
+            deletion.delete_account(conn, _account_id())
+    if not ok:
+        error = "That password is not right."
+        return render_template("accounts/delete.html", error=error), 401
+    logout_user()
+    session.clear()
+    return render_template("accounts/deleted.html")

@@ -13,7 +13,7 @@ from flask import current_app, redirect, request, session, url_for
 from flask_login import current_user, login_user
 from werkzeug.wrappers import Response
 
-from idp.accounts import remembered, repository
+from idp.accounts import alerts, deletion, devices, remembered, repository
 from idp.accounts.service import Account
 from idp.db import transaction
 from idp.events import record_event
@@ -106,6 +106,11 @@ def finish_second_factor(account_id: str, amr: list[str], remember: bool, kind: 
         response = redirect(next_url or url_for("account.overview"))
         if remember:
             remembered.remember(conn, account_id, request.user_agent.string, response, secure)
+        if devices.recognise(conn, account_id, request, response, secure):
+            alerts.notify_new_device(
+                conn, account_id, account["email"], request.user_agent.string, request.remote_addr
+            )
+        deletion.cancel_scheduled_deletion(conn, account_id)
     return response
 
 
@@ -124,6 +129,9 @@ def fail_second_factor(account_id: str, kind: str) -> int:
                 account_id=account_id,
                 details={"minutes": FACTOR_LOCK_SECONDS // 60},
             )
+            account = repository.get_account(conn, account_id)
+            if account is not None:
+                alerts.notify_lockout(conn, account["email"], FACTOR_LOCK_SECONDS // 60)
     return FACTOR_LOCK_SECONDS // 60 if locked else 0
 
 

@@ -20,6 +20,12 @@ EVENT_LABELS = {
     "consent.revoked": "Disconnected an agency",
     "agency.sign_in": "Signed in to an agency",
     "session.logout": "Signed out",
+    "factor.clone_suspected": "Security key refused (it may have been copied)",
+    "alert.new_device": "New-browser alert sent",
+    "account.locked_by_owner": "Account locked by you",
+    "vault.sealed": "Verified identity saved",
+    "vault.opened_with_personal_key": "Personal key used",
+    "vault.personal_key_failed": "Wrong personal key entered",
 }
 
 _BROWSERS = (

@@ -8,7 +8,7 @@ from flask import Blueprint, current_app, redirect, render_template, request, se
 from flask_login import current_user, logout_user
 
 from idp import limits
-from idp.accounts import remembered, repository, service, session_auth
+from idp.accounts import alerts, remembered, repository, service, session_auth
 from idp.db import transaction
 from idp.events import record_event
 
@@ -62,6 +62,10 @@ def sign_in() -> Any:
         limits.record_failure("account", email[:MAX_EMAIL])
         error = "That email address and password don't match our records."
         return _sign_in_page(401, next=next_url, email=email[:MAX_EMAIL], error=error)
+    with transaction() as conn:
+        locked = alerts.is_locked_for_reset(conn, str(account["id"]))
+    if locked:
+        return render_template("accounts/locked.html"), 403
     return _after_password(str(account["id"]), account["email"], next_url)
 
 

@@ -87,6 +87,7 @@ def run_development() -> None:
     from idp.demo.agency import create_agency_app
 
     os.environ.setdefault("IDP_ISSUER", f"http://127.0.0.1:{IDP_PORT}")
+    os.environ.setdefault("IDP_DEVELOPMENT", "1")
     settings = load_settings()
     agency_url = f"http://127.0.0.1:{AGENCY_PORT}"
     database = Database(resolve_database_url(settings), max_size=2)

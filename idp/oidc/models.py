@@ -86,6 +86,7 @@ class AuthorizationCode(AuthorizationCodeMixin):  # type: ignore[misc]
     acr: str
     amr: list[str]
     auth_time: datetime
+    claims: dict[str, Any] = field(default_factory=dict)
 
     def get_redirect_uri(self) -> str:
         return self.redirect_uri
@@ -113,6 +114,7 @@ class Subject:
     account_id: str
     sub: str
     email: str
+    claims: dict[str, Any] = field(default_factory=dict, compare=False)
 
 
 @dataclass

@@ -71,10 +71,11 @@ def insert_code(conn: Connection, code: dict[str, Any]) -> None:
     conn.execute(
         """
         INSERT INTO authorization_codes (code_hash, client_id, account_id, redirect_uri, scope,
-            nonce, code_challenge, code_challenge_method, acr, amr, auth_time, expires_at)
+            nonce, code_challenge, code_challenge_method, acr, amr, auth_time, expires_at,
+            sealed_claims)
         VALUES (%(code_hash)s, %(client_id)s, %(account_id)s, %(redirect_uri)s, %(scope)s,
             %(nonce)s, %(code_challenge)s, %(code_challenge_method)s, %(acr)s, %(amr)s,
-            %(auth_time)s, now() + make_interval(secs => %(lifetime)s))
+            %(auth_time)s, now() + make_interval(secs => %(lifetime)s), %(sealed_claims)s)
         """,
         code,
     )
@@ -125,9 +126,9 @@ def insert_token(conn: Connection, token: dict[str, Any]) -> None:
     conn.execute(
         """
         INSERT INTO access_tokens (token_hash, code_hash, client_id, account_id, scope, acr, amr,
-            expires_at)
+            expires_at, sealed_claims)
         VALUES (%(token_hash)s, %(code_hash)s, %(client_id)s, %(account_id)s, %(scope)s,
-            %(acr)s, %(amr)s, now() + make_interval(secs => %(lifetime)s))
+            %(acr)s, %(amr)s, now() + make_interval(secs => %(lifetime)s), %(sealed_claims)s)
         """,
         token,
     )

@@ -18,12 +18,15 @@ from idp.oidc import repository
 from idp.oidc.agencies import AgencyDirectory
 from idp.oidc.client_auth import PrivateKeyJwtAuth
 from idp.oidc.grants import (
+    TOKEN_CLAIMS,
     AuthorizationCodeGrant,
     OpenIDConnect,
     RequestRules,
     RequiredS256CodeChallenge,
     build_user_info,
     hash_secret,
+    open_claims,
+    seal_claims,
 )
 from idp.oidc.keys import KeyRing
 from idp.oidc.models import AccessToken, Subject
@@ -50,6 +53,7 @@ def save_token(token: dict[str, Any], request: Any) -> None:
                 "acr": code.acr,
                 "amr": code.amr,
                 "lifetime": token["expires_in"],
+                "sealed_claims": seal_claims(token["access_token"], TOKEN_CLAIMS, code.claims),
             },
         )
 
@@ -67,7 +71,12 @@ class AccessTokenValidator(BearerTokenValidator):  # type: ignore[misc]
             return None
         return AccessToken(
             client=client,
-            subject=Subject(str(row["account_id"]), row["sub"], row["email"]),
+            subject=Subject(
+                str(row["account_id"]),
+                row["sub"],
+                row["email"],
+                open_claims(token_string, TOKEN_CLAIMS, row["sealed_claims"]),
+            ),
             scope=row["scope"],
             acr=row["acr"],
             amr=list(row["amr"]),
