@@ -10,7 +10,7 @@ from flask_login import LoginManager
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.exceptions import HTTPException
 
-from idp import db, limits, mail
+from idp import db, limits, mail, proofing
 from idp.accounts import repository as account_repository
 from idp.accounts.service import Account
 from idp.accounts.templating import register_template_helpers
@@ -44,6 +44,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     mail.init_app(app, settings, database)
     ensure_keys(database, master_key)
     create_server(app, settings, AgencyDirectory(database), KeyRing(database, master_key))
+    proofing.init_app(app, settings)
 
     from idp.accounts.account_views import bp as account_bp
     from idp.accounts.backup_code_views import bp as backup_codes_bp

@@ -173,6 +173,35 @@ def keys_rotate(alg: str, activate_in: int | None) -> None:
         click.echo(f"{name}: published {kid}, signing in {delay} s")
 
 
+@main.group()
+def letters() -> None:
+    """Address-confirmation letters for identity proofing."""
+
+
+@letters.command("export")
+@click.option(
+    "--output",
+    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    help="Write the CSV here (created with mode 0600) instead of to standard output.",
+)
+def letters_export(output: Path | None) -> None:
+    """Hand every waiting letter to the print vendor as CSV, then erase the printed
+    copy (name, address and code) from the database."""
+    from idp.proofing.letters import export_letters, write_csv
+
+    settings, database = _open()
+    master_key = load_master_key(settings.master_key, settings.data_dir)
+    with database.transaction() as conn:
+        waiting = export_letters(conn, master_key)
+        if output is None:
+            count = write_csv(waiting, sys.stdout)
+        else:
+            fd = os.open(output, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "w", newline="", encoding="utf-8") as handle:
+                count = write_csv(waiting, handle)
+    click.echo(f"exported {count} letter(s)", err=True)
+
+
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)

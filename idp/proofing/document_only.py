@@ -1,0 +1,319 @@
+"""Verify identity from a document alone, with no face recognition.
+
+Steps:
+
+``document``
+    The person uploads the front and back of a US driver's licence or state ID card, or
+    the photo page of a passport, and types their name and birth date (and, for a
+    passport, their address and the two lines of its machine readable zone, because
+    the zone is not read from the photo). The licence's PDF417 barcode is decoded and
+    parsed, or the typed zone is checked digit by digit; what was typed must agree with
+    the document, which must be in date. Then: the duplicate check, the issuing
+    source's records check, the date-of-death check, and a letter with a one-time code
+    to the address.
+``code``
+    The person types the code from the letter. A right code verifies the identity.
+``resend``
+    Another letter (within the letter limit).
+
+Images are processed in memory and never kept. The state between steps holds what was
+read from the document; the service seals it.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any, ClassVar
+
+from idp.proofing.base import (
+    Inputs,
+    Outcome,
+    PostalAddress,
+    State,
+    StepLimit,
+    VerifiedIdentity,
+)
+from idp.proofing.documents.aamva import AamvaRejection, LicenceData, parse_aamva
+from idp.proofing.documents.barcode import BarcodeRejection, decode_pdf417
+from idp.proofing.documents.images import UploadLimits, UploadRejection, load_upload
+from idp.proofing.documents.mrz import MrzRejection, PassportData, parse_td3
+from idp.proofing.ports import MethodPorts
+from idp.proofing.ports.death_records import DeathVerdict, PersonQuery
+from idp.proofing.ports.issuing_source import DocumentQuery, SourceVerdict
+from idp.proofing.ports.letters import CodeStatus, LetterStatus
+
+MAX_UPLOAD_BYTES = 10 * 1024 * 1024
+UPLOAD_LIMITS = UploadLimits(max_bytes=MAX_UPLOAD_BYTES)
+_MAX_FIELD = 100
+_SOURCE_REASONS = {
+    SourceVerdict.NOT_FOUND: "source_not_found",
+    SourceVerdict.MISMATCH: "source_mismatch",
+    SourceVerdict.UNAVAILABLE: "source_unavailable",
+}
+
+
+@dataclass(frozen=True)
+class _Typed:
+    given_name: str
+    middle_name: str | None
+    family_name: str
+    birthdate: date
+
+
+class DocumentOnlyMethod:
+    """A licence, state ID or passport; records checks; a letter to the address."""
+
+    name: ClassVar[str] = "document"
+    title: ClassVar[str] = "Use your driver's license, state ID or passport"
+    ial: ClassVar[int] = 2
+    uses_biometrics: ClassVar[bool] = False
+    evidence: ClassVar[tuple[str, ...]] = ("document",)
+    check_methods: ClassVar[tuple[str, ...]] = ("data",)
+    step_limits: ClassVar[Mapping[str, StepLimit]] = {
+        "document": StepLimit(5, 6 * 3600),
+        "code": StepLimit(10, 6 * 3600),
+        "resend": StepLimit(4, 30 * 24 * 3600),
+    }
+
+    def __init__(self, ports: MethodPorts) -> None:
+        self.ports = ports
+
+    def begin(self) -> Outcome:
+        return Outcome.pending("document")
+
+    def status(self, state: State) -> Outcome:
+        if "identity" in state:
+            return Outcome.pending("code", state)
+        return self.begin()
+
+    def submit(self, step: str, inputs: Inputs, state: State) -> Outcome:
+        if step == "document":
+            return self._check_document(inputs)
+        if step == "code" and "identity" in state:
+            return self._check_code(inputs, state)
+        if step == "resend" and "identity" in state:
+            return self._resend(state)
+        return Outcome.rejected("step_unknown", step=self.status(state).step)
+
+    # The document step
+
+    def _check_document(self, inputs: Inputs) -> Outcome:
+        kind = inputs.fields.get("document_kind", "")
+        typed = _read_typed(inputs.fields)
+        if typed is None or kind not in ("licence", "passport"):
+            return _retry("missing_input")
+        identity: VerifiedIdentity | str
+        if kind == "licence":
+            identity = self._read_licence(inputs, typed)
+        else:
+            identity = self._read_passport(inputs, typed)
+        if isinstance(identity, str):
+            return _retry(identity)
+        return self._check_records(identity)
+
+    def _read_licence(self, inputs: Inputs, typed: _Typed) -> VerifiedIdentity | str:
+        problem = _check_uploads(inputs, ("front", "back"))
+        if problem:
+            return problem
+        payload = decode_pdf417(inputs.files["back"], UPLOAD_LIMITS)
+        if isinstance(payload, UploadRejection | BarcodeRejection):
+            return payload.reason
+        licence = parse_aamva(payload)
+        if isinstance(licence, AamvaRejection):
+            return licence.reason
+        if licence.country != "USA":
+            return "document_not_supported"
+        if not _same_person(typed, licence.first_name, licence.last_name, licence.birth_date):
+            return "data_mismatch"
+        if licence.is_expired_on(self.ports.today()):
+            return "document_expired"
+        return _licence_identity(licence)
+
+    def _read_passport(self, inputs: Inputs, typed: _Typed) -> VerifiedIdentity | str:
+        problem = _check_uploads(inputs, ("passport_page",))
+        if problem:
+            return problem
+        address = _read_address(inputs.fields)
+        if address is None:
+            return "missing_input"
+        zone = parse_td3(inputs.fields.get("mrz", "")[:200].upper(), today=self.ports.today())
+        if isinstance(zone, MrzRejection):
+            return zone.reason
+        if zone.document_code != "P":
+            return "document_not_supported"
+        first_given = zone.given_names.split(" ")[0] if zone.given_names else ""
+        if not _same_person(typed, first_given, zone.last_name, zone.birth_date):
+            return "data_mismatch"
+        if zone.is_expired_on(self.ports.today()):
+            return "document_expired"
+        return _passport_identity(zone, address)
+
+    def _check_records(self, identity: VerifiedIdentity) -> Outcome:
+        ports = self.ports
+        if ports.identities.claimed_elsewhere(identity):
+            return Outcome.rejected("duplicate_identity", retry=False)
+        source = ports.issuing_source.check(_document_query(identity))
+        if source.verdict is not SourceVerdict.CONFIRMED:
+            return _retry(_SOURCE_REASONS[source.verdict])
+        death = ports.death_records.check(
+            PersonQuery(
+                identity.family_name,
+                identity.given_name,
+                identity.birthdate,
+                identity.address.state,
+            )
+        )
+        if death.verdict is DeathVerdict.UNAVAILABLE:
+            return _retry("source_unavailable")
+        if death.verdict is DeathVerdict.DECEASED:
+            return Outcome.rejected("records_check_failed", retry=False)
+        if ports.letters.send(_recipient(identity), identity.address) is LetterStatus.LIMIT_REACHED:
+            return Outcome.rejected("letter_limit", retry=False)
+        state = {"identity": identity.as_dict(), "source_reference": source.reference}
+        return Outcome.pending("code", state, reference=source.reference)
+
+    # The letter steps
+
+    def _check_code(self, inputs: Inputs, state: State) -> Outcome:
+        code = inputs.fields.get("code", "").strip()[:40]
+        if not code:
+            return Outcome.rejected("missing_input", step="code")
+        result = self.ports.letters.confirm(code)
+        if result is not CodeStatus.VALID:
+            return Outcome.rejected(result.value, step="code")
+        identity = VerifiedIdentity.from_dict(state["identity"])
+        return Outcome.verified(identity, reference=state.get("source_reference"))
+
+    def _resend(self, state: State) -> Outcome:
+        identity = VerifiedIdentity.from_dict(state["identity"])
+        if self.ports.letters.send(_recipient(identity), identity.address) is LetterStatus.SENT:
+            return Outcome.pending("code", state)
+        return Outcome.rejected("letter_limit", step="code")
+
+
+def _retry(reason: str) -> Outcome:
+    return Outcome.rejected(reason, step="document")
+
+
+def _check_uploads(inputs: Inputs, names: tuple[str, ...]) -> str | None:
+    """The first problem with the uploads named, or None. Every upload is checked
+    as an image, including those nothing is read from."""
+    for name in names:
+        if name in inputs.oversized:
+            return "upload_too_large"
+        data = inputs.files.get(name)
+        if not data:
+            return "missing_input"
+        loaded = load_upload(data, UPLOAD_LIMITS)
+        if isinstance(loaded, UploadRejection):
+            return loaded.reason
+    return None
+
+
+def _clean(value: str | None) -> str:
+    return " ".join((value or "").split())[:_MAX_FIELD]
+
+
+def _read_typed(fields: Mapping[str, str]) -> _Typed | None:
+    given, family = _clean(fields.get("given_name")), _clean(fields.get("family_name"))
+    birthdate = parse_typed_date(fields.get("birthdate", ""))
+    if not given or not family or birthdate is None:
+        return None
+    return _Typed(given, _clean(fields.get("middle_name")) or None, family, birthdate)
+
+
+def parse_typed_date(value: str) -> date | None:
+    """A date typed as YYYY-MM-DD (a date input) or MM/DD/YYYY."""
+    value = value.strip()
+    for layout in ("%Y-%m-%d", "%m/%d/%Y"):
+        try:
+            return datetime.strptime(value, layout).date()
+        except ValueError:
+            continue
+    return None
+
+
+def _read_address(fields: Mapping[str, str]) -> PostalAddress | None:
+    street = tuple(s for s in (_clean(fields.get("street_1")), _clean(fields.get("street_2"))) if s)
+    city, state = _clean(fields.get("city")), _clean(fields.get("state")).upper()
+    postal_code = _clean(fields.get("postal_code"))
+    if not street or not city or re.fullmatch(r"[A-Z]{2}", state) is None:
+        return None
+    if re.fullmatch(r"\d{5}(-\d{4})?", postal_code) is None:
+        return None
+    return PostalAddress(street, city.upper(), state, postal_code)
+
+
+def name_key(name: str) -> str:
+    """A name reduced to its letters, upper case, without accents: what two spellings
+    of one name (a barcode's, a zone's, a person's typing) have in common."""
+    decomposed = unicodedata.normalize("NFKD", name)
+    return "".join(c for c in decomposed if c.isascii() and c.isalpha()).upper()
+
+
+def _same_person(typed: _Typed, given: str, family: str, birthdate: date) -> bool:
+    return (
+        name_key(typed.given_name) == name_key(given)
+        and name_key(typed.family_name) == name_key(family)
+        and typed.birthdate == birthdate
+    )
+
+
+def _licence_identity(licence: LicenceData) -> VerifiedIdentity:
+    return VerifiedIdentity(
+        given_name=licence.first_name,
+        middle_name=licence.middle_name,
+        family_name=licence.last_name,
+        birthdate=licence.birth_date,
+        address=PostalAddress(
+            licence.street_lines, licence.city, licence.state, licence.postal_code
+        ),
+        document_type="driving_permit" if licence.kind == "DL" else "idcard",
+        document_number=licence.document_number,
+        document_issuer=licence.jurisdiction,
+        document_expiry=licence.expiry_date,
+    )
+
+
+def _passport_identity(zone: PassportData, address: PostalAddress) -> VerifiedIdentity:
+    given, _, middle = zone.given_names.partition(" ")
+    return VerifiedIdentity(
+        given_name=given,
+        middle_name=middle or None,
+        family_name=zone.last_name,
+        birthdate=zone.birth_date,
+        address=address,
+        document_type="passport",
+        document_number=zone.document_number,
+        document_issuer=zone.issuing_state,
+        document_expiry=zone.expiry_date,
+    )
+
+
+def _document_query(identity: VerifiedIdentity) -> DocumentQuery:
+    return DocumentQuery(
+        document_type=identity.document_type,
+        document_number=identity.document_number,
+        issuer=identity.document_issuer,
+        expiry_date=identity.document_expiry,
+        family_name=identity.family_name,
+        given_name=identity.given_name,
+        birthdate=identity.birthdate,
+    )
+
+
+def _recipient(identity: VerifiedIdentity) -> str:
+    names = (identity.given_name, identity.middle_name, identity.family_name)
+    return " ".join(name for name in names if name)
+
+
+def describe(state: Mapping[str, Any]) -> dict[str, Any]:
+    """What the pages may show of a proofing in progress: the address the letter
+    went to, for the person to recognise."""
+    if "identity" not in state:
+        return {}
+    return {"address": PostalAddress.from_dict(state["identity"]["address"])}

@@ -1,0 +1,324 @@
+"""The document-only method, driven through its protocol with fake ports."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import date, timedelta
+from typing import Any
+
+import pytest
+from PIL import Image
+
+from idp.proofing.base import Inputs, Outcome, Status
+from idp.proofing.document_only import MAX_UPLOAD_BYTES, DocumentOnlyMethod, parse_typed_date
+from idp.proofing.documents.mrz import build_td3
+from idp.proofing.ports import MethodPorts
+from idp.proofing.ports.death_records import FakeDeathRecords
+from idp.proofing.ports.identities import FakeIdentityIndex
+from idp.proofing.ports.issuing_source import FakeIssuingSource
+from idp.proofing.ports.letters import FakeLetterOffice
+from tests.documents import generate
+from tests.documents.generate import Licence
+from tests.proofing.conftest import jpeg, licence_photos, unique_licence
+
+
+@pytest.fixture
+def ports() -> MethodPorts:
+    return MethodPorts(
+        issuing_source=FakeIssuingSource(),
+        death_records=FakeDeathRecords(),
+        letters=FakeLetterOffice(),
+        identities=FakeIdentityIndex(),
+    )
+
+
+@pytest.fixture
+def method(ports: MethodPorts) -> DocumentOnlyMethod:
+    return DocumentOnlyMethod(ports)
+
+
+def typed_for(licence: Licence, **changes: str) -> dict[str, str]:
+    holder = licence.holder
+    fields = {
+        "document_kind": "licence",
+        "given_name": holder.first_name.title(),
+        "middle_name": holder.middle_name or "",
+        "family_name": holder.last_name.title(),
+        "birthdate": holder.birth_date.isoformat(),
+    }
+    fields.update(changes)
+    return fields
+
+
+def licence_inputs(licence: Licence, **changes: str) -> Inputs:
+    front, back = licence_photos(licence)
+    return Inputs(fields=typed_for(licence, **changes), files={"front": front, "back": back})
+
+
+def test_declarations() -> None:
+    assert DocumentOnlyMethod.name == "document"
+    assert DocumentOnlyMethod.ial == 2
+    assert DocumentOnlyMethod.uses_biometrics is False
+    assert DocumentOnlyMethod.evidence == ("document",)
+    assert DocumentOnlyMethod.step_limits["document"].attempts == 5
+    assert DocumentOnlyMethod.step_limits["document"].seconds == 6 * 3600
+
+
+def test_begin_asks_for_a_document(method: DocumentOnlyMethod) -> None:
+    assert method.begin() == Outcome.pending("document")
+    assert method.status({}).step == "document"
+
+
+def test_licence_then_letter_code_verifies(method: DocumentOnlyMethod, ports: MethodPorts) -> None:
+    licence = unique_licence()
+    outcome = method.submit("document", licence_inputs(licence), {})
+    assert outcome.status is Status.PENDING and outcome.step == "code", outcome.reasons
+    letters = ports.letters
+    assert isinstance(letters, FakeLetterOffice)
+    recipient, address, code = letters.sent[0]
+    assert recipient == f"MICHAEL JAMES {licence.holder.last_name}"
+    assert address.city == "SACRAMENTO" and address.postal_code == "95814"
+    assert method.status(outcome.state).step == "code"
+
+    wrong = method.submit("code", Inputs(fields={"code": "NOPE"}), outcome.state)
+    assert wrong.status is Status.REJECTED and wrong.reasons == ("code_wrong",)
+    assert wrong.retry and wrong.step == "code"
+    done = method.submit("code", Inputs(fields={"code": code}), outcome.state)
+    assert done.status is Status.VERIFIED and done.identity is not None
+    assert done.identity.family_name == licence.holder.last_name
+    assert done.identity.birthdate == licence.holder.birth_date
+    assert done.identity.document_type == "driving_permit"
+    assert done.identity.document_issuer == "CA"
+    assert done.reference == "fake-1"
+
+
+def test_expired_code_is_refused(method: DocumentOnlyMethod) -> None:
+    state = method.submit("document", licence_inputs(unique_licence()), {}).state
+    outcome = method.submit("code", Inputs(fields={"code": "EXPIRED"}), state)
+    assert outcome.reasons == ("code_expired",) and outcome.retry
+
+
+def test_resend_within_the_letter_limit(method: DocumentOnlyMethod, ports: MethodPorts) -> None:
+    state = method.submit("document", licence_inputs(unique_licence()), {}).state
+    for _ in range(3):
+        assert method.submit("resend", Inputs(), state).status is Status.PENDING
+    refused = method.submit("resend", Inputs(), state)
+    assert refused.reasons == ("letter_limit",) and refused.step == "code"
+
+
+def test_passport_with_typed_zone_verifies(
+    method: DocumentOnlyMethod, passport_page: bytes
+) -> None:
+    passport = generate.SAMPLE_PASSPORT
+    inputs = Inputs(
+        fields={
+            "document_kind": "passport",
+            "given_name": "Daniel",
+            "family_name": "Muestra-Garcia",
+            "birthdate": "01/16/1980",
+            "mrz": build_td3(passport.data()).lower(),
+            "street_1": "7 Specimen Court",
+            "city": "Oakland",
+            "state": "ca",
+            "postal_code": "94612",
+        },
+        files={"passport_page": passport_page},
+    )
+    outcome = method.submit("document", inputs, {})
+    assert outcome.status is Status.PENDING, outcome.reasons
+    identity = outcome.state["identity"]
+    assert identity["document_type"] == "passport"
+    assert identity["address"]["state"] == "CA"
+
+
+def _blurred_back(licence: Licence) -> dict[str, bytes]:
+    back = generate.blur_barcode(generate.render_licence_back(licence))
+    return {"back": jpeg(generate.photograph(back))}
+
+
+def _mismatched_back(licence: Licence) -> dict[str, bytes]:
+    other = replace(licence, holder=replace(licence.holder, birth_date=date(1970, 1, 1)))
+    return {"back": licence_photos(other)[1]}
+
+
+def _expired(licence: Licence) -> Licence:
+    expiry = date.today() - timedelta(days=1)
+    return replace(licence, issue_date=expiry - timedelta(days=2000), expiry_date=expiry)
+
+
+REFUSALS: list[tuple[str, Callable[[Licence], Licence], Any, dict[str, str], str, bool]] = [
+    ("bad barcode", lambda x: x, _blurred_back, {}, "barcode_unreadable", True),
+    ("barcode disagrees", lambda x: x, _mismatched_back, {}, "data_mismatch", True),
+    ("typed name differs", lambda x: x, None, {"family_name": "Someone"}, "data_mismatch", True),
+    ("typed birth date differs", lambda x: x, None, {"birthdate": "1999-01-01"},
+     "data_mismatch", True),
+    ("expired", _expired, None, {}, "document_expired", True),
+    ("not found at source", lambda x: replace(x, document_number="F00000404"), None, {},
+     "source_not_found", True),
+    ("source disagrees", lambda x: replace(x, document_number="F00000409"), None, {},
+     "source_mismatch", True),
+    ("source times out", lambda x: replace(x, document_number="F00000408"), None, {},
+     "source_unavailable", True),
+    ("death recorded", lambda x: x, None, {"family_name": "Decedent"},
+     "records_check_failed", False),
+    ("missing birth date", lambda x: x, None, {"birthdate": "not a date"}, "missing_input", True),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("case", "change", "replace_files", "typed", "reason", "retry"),
+    REFUSALS,
+    ids=[row[0] for row in REFUSALS],
+)
+def test_licence_refusals(
+    method: DocumentOnlyMethod,
+    case: str,
+    change: Callable[[Licence], Licence],
+    replace_files: Any,
+    typed: dict[str, str],
+    reason: str,
+    retry: bool,
+) -> None:
+    family = typed.get("family_name")
+    licence = change(
+        unique_licence(**({"last_name": family.upper()} if family == "Decedent" else {}))
+    )
+    inputs = licence_inputs(licence, **typed)
+    if replace_files is not None:
+        inputs = Inputs(fields=inputs.fields, files={**inputs.files, **replace_files(licence)})
+    outcome = method.submit("document", inputs, {})
+    assert outcome.status is Status.REJECTED
+    assert outcome.reasons == (reason,)
+    assert outcome.retry is retry
+    if retry:
+        assert outcome.step == "document"
+
+
+def test_timeout_is_never_a_pass(ports: MethodPorts) -> None:
+    source = FakeIssuingSource(delay=0.01)
+    method = DocumentOnlyMethod(replace(ports, issuing_source=source))
+    licence = unique_licence(number=FakeIssuingSource.TIMEOUT)
+    outcome = method.submit("document", licence_inputs(licence), {})
+    assert outcome.reasons == ("source_unavailable",)
+    assert outcome.state == {} and outcome.identity is None
+    assert isinstance(ports.letters, FakeLetterOffice) and ports.letters.sent == []
+
+
+def test_duplicate_identity_is_refused_for_good(ports: MethodPorts) -> None:
+    licence = unique_licence()
+    index = FakeIdentityIndex(claimed={licence.document_number})
+    method = DocumentOnlyMethod(replace(ports, identities=index))
+    outcome = method.submit("document", licence_inputs(licence), {})
+    assert outcome.reasons == ("duplicate_identity",) and outcome.retry is False
+    assert isinstance(ports.issuing_source, FakeIssuingSource)
+    assert ports.issuing_source.queries == []
+
+
+def test_letter_limit_reached(ports: MethodPorts) -> None:
+    method = DocumentOnlyMethod(replace(ports, letters=FakeLetterOffice(limit=0)))
+    outcome = method.submit("document", licence_inputs(unique_licence()), {})
+    assert outcome.reasons == ("letter_limit",) and outcome.retry is False
+
+
+def test_expired_licence_against_a_fixed_clock(ports: MethodPorts) -> None:
+    licence = unique_licence()
+    later = DocumentOnlyMethod(replace(ports, today=lambda: licence.expiry_date + timedelta(1)))
+    assert later.submit("document", licence_inputs(licence), {}).reasons == ("document_expired",)
+    on_the_day = DocumentOnlyMethod(replace(ports, today=lambda: licence.expiry_date))
+    assert on_the_day.submit("document", licence_inputs(licence), {}).status is Status.PENDING
+
+
+def _png(size: tuple[int, int] = (40, 30)) -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", size, "white").save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+UPLOADS = [
+    ("text file", {"front": b"hello, not a photo", "back": None}, frozenset(), "upload_not_image"),
+    ("pdf", {"front": b"%PDF-1.7\n" + b"0" * 500, "back": None}, frozenset(), "upload_not_image"),
+    ("cut-off photo", {"front": "truncated", "back": None}, frozenset(), "upload_truncated"),
+    ("empty file", {"front": b"", "back": None}, frozenset(), "missing_input"),
+    ("back missing", {"back": b""}, frozenset(), "missing_input"),
+    ("too large to receive", {}, frozenset({"front"}), "upload_too_large"),
+    ("too large", {"front": b"\xff" * (MAX_UPLOAD_BYTES + 1)}, frozenset(), "upload_too_large"),
+    ("back is blank", {"back": _png()}, frozenset(), "barcode_unreadable"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("case", "files", "oversized", "reason"), UPLOADS, ids=[row[0] for row in UPLOADS]
+)
+def test_bad_uploads(
+    method: DocumentOnlyMethod,
+    sample_front: bytes,
+    case: str,
+    files: dict[str, Any],
+    oversized: frozenset[str],
+    reason: str,
+) -> None:
+    licence = unique_licence()
+    front, back = licence_photos(licence)
+    uploads = {"front": front, "back": back}
+    for name, data in files.items():
+        if data is None:
+            continue
+        uploads[name] = sample_front[: len(sample_front) // 2] if data == "truncated" else data
+    inputs = Inputs(fields=typed_for(licence), files=uploads, oversized=oversized)
+    outcome = method.submit("document", inputs, {})
+    assert outcome.reasons == (reason,) and outcome.retry and outcome.step == "document"
+
+
+ZONE = build_td3(generate.SAMPLE_PASSPORT.data())
+PASSPORT_REFUSALS = [
+    ("check digit", {"mrz": generate.break_check_digit(ZONE)}, "mrz_check_digit"),
+    ("composite check digit", {"mrz": generate.break_check_digit(ZONE, 43)}, "mrz_check_digit"),
+    ("one line", {"mrz": ZONE.split("\n")[0]}, "mrz_malformed"),
+    ("wrong birth date", {"birthdate": "1980-01-17"}, "data_mismatch"),
+    ("no address", {"street_1": ""}, "missing_input"),
+    ("bad ZIP code", {"postal_code": "9461"}, "missing_input"),
+    ("no photo", {"passport_page": ""}, "missing_input"),
+]
+
+
+@pytest.mark.parametrize(
+    ("case", "changes", "reason"), PASSPORT_REFUSALS, ids=[r[0] for r in PASSPORT_REFUSALS]
+)
+def test_passport_refusals(
+    method: DocumentOnlyMethod,
+    passport_page: bytes,
+    case: str,
+    changes: dict[str, str],
+    reason: str,
+) -> None:
+    fields = {
+        "document_kind": "passport",
+        "given_name": "DANIEL",
+        "family_name": "MUESTRA-GARCIA",
+        "birthdate": "1980-01-16",
+        "mrz": ZONE,
+        "street_1": "7 SPECIMEN COURT",
+        "city": "OAKLAND",
+        "state": "CA",
+        "postal_code": "94612",
+    }
+    fields.update({k: v for k, v in changes.items() if k != "passport_page"})
+    files = {} if "passport_page" in changes else {"passport_page": passport_page}
+    outcome = method.submit("document", Inputs(fields=fields, files=files), {})
+    assert outcome.reasons == (reason,)
+
+
+def test_unknown_step_and_code_without_document(method: DocumentOnlyMethod) -> None:
+    assert method.submit("nonsense", Inputs(), {}).reasons == ("step_unknown",)
+    assert method.submit("code", Inputs(fields={"code": "X"}), {}).step == "document"
+
+
+@pytest.mark.parametrize(
+    ("typed", "expected"),
+    [("1961-08-04", date(1961, 8, 4)), ("08/04/1961", date(1961, 8, 4)), ("1961-02-30", None),
+     ("", None), ("yesterday", None)],
+)  # fmt: skip
+def test_parse_typed_date(typed: str, expected: date | None) -> None:
+    assert parse_typed_date(typed) == expected
