@@ -22,11 +22,23 @@ from flask import (
     url_for,
 )
 from flask_login import current_user, login_required, logout_user
+from werkzeug.wrappers import Response as WerkzeugResponse
 
-from idp.accounts import deletion, remembered, repository, service, session_auth, totp
+from idp.accounts import (
+    deletion,
+    identity_session,
+    passwords,
+    remembered,
+    repository,
+    service,
+    session_auth,
+    totp,
+)
 from idp.db import transaction
 from idp.events import list_events, record_event
 from idp.oidc import repository as oidc_repository
+from idp.vault import PersonalKeyError, PersonalKeyLockedError, VaultError
+from idp.vault import service as vault
 
 bp = Blueprint("account", __name__, url_prefix="/account")
 
@@ -255,3 +267,94 @@ def delete() -> Any:
     logout_user()
     session.clear()
     return render_template("accounts/deleted.html")
+
+
+@bp.route("/identity/unlock", methods=["GET", "POST"])
+def unlock_identity() -> Any:
+    """Open the verified identity for this session. After a password reset the vault
+    is sealed: the personal key opens it (and a new personal key is issued)."""
+    from idp.accounts.views import safe_next
+
+    account_id = _account_id()
+    next_url = safe_next(request.values.get("next")) or url_for("account.overview")
+    master_key = current_app.extensions["idp.master_key"]
+    with transaction() as conn:
+        sealed = vault.is_sealed(conn, account_id)
+    context = {"next": next_url, "sealed": sealed}
+    if request.method == "GET":
+        return render_template("accounts/unlock_identity.html", **context)
+    password = request.form.get("password", "")[:128]
+    identity, new_personal_key, error = None, None, None
+    with transaction() as conn:
+        # Failures are counted in this transaction, so they are caught here to commit.
+        if service.check_password(conn, current_user.email, password) is None:
+            error = "That password is not right."
+        else:
+            try:
+                if sealed:
+                    identity, new_personal_key = vault.open_with_personal_key(
+                        conn,
+                        master_key,
+                        account_id,
+                        request.form.get("personal_key", "")[:64],
+                        password,
+                    )
+                else:
+                    identity = vault.open_identity(conn, master_key, account_id, password)
+            except VaultError as exc:
+                error = _vault_error_text(exc)
+    if identity is None:
+        error = error or "Your account holds no verified identity information."
+        return render_template("accounts/unlock_identity.html", error=error, **context), 400
+    response: WerkzeugResponse
+    if new_personal_key:
+        response = current_app.make_response(
+            render_template(
+                "accounts/new_personal_key.html", personal_key=new_personal_key, next=next_url
+            )
+        )
+        response.headers["Cache-Control"] = "no-store"
+    else:
+        response = redirect(next_url)
+    identity_session.park(account_id, identity, response)
+    return response
+
+
+def _vault_error_text(error: Exception) -> str:
+    if isinstance(error, PersonalKeyLockedError):
+        return "Too many wrong personal keys. Try again in an hour, or verify your identity again."
+    if isinstance(error, PersonalKeyError):
+        return "That personal key is not right. Check it and try again."
+    return "We could not open your verified information. Verify your identity again."
+
+
+@bp.route("/password", methods=["GET", "POST"])
+@recent_sign_in_required
+def change_password() -> Any:
+    """Change the password; the verified identity is re-encrypted under the new one."""
+    from idp.accounts import lifecycle, password_policy
+
+    email = current_user.email
+    context = {
+        "email": email,
+        "action": url_for("account.change_password"),
+        "button": "Change password",
+    }
+    if request.method == "GET":
+        return render_template("accounts/change_password.html", **context)
+    current = request.form.get("current_password", "")[:128]
+    new = request.form.get("password", "")
+    errors = password_policy.describe(password_policy.check_password(new, email))
+    with transaction() as conn:
+        if service.check_password(conn, email, current) is None:
+            errors = ["Your current password is not right.", *errors]
+        if not errors:
+            lifecycle.set_password(conn, _account_id(), passwords.hash_password(new))
+            vault.rewrap_for_new_password(
+                conn, current_app.extensions["idp.master_key"], _account_id(), current, new
+            )
+            record_event(conn, "password.changed", account_id=_account_id())
+    if errors:
+        return render_template("accounts/change_password.html", errors=errors, **context), 400
+    flash("Your password was changed.")
+    return redirect(url_for("account.overview"))

@@ -28,6 +28,7 @@ from idp.accounts.mail_requests import handle_email_request
 from idp.db import Connection, transaction
 from idp.events import record_event
 from idp.mail import queue_mail
+from idp.vault import service as vault
 
 bp = Blueprint("recovery", __name__)
 
@@ -87,6 +88,9 @@ def new_password() -> ResponseReturnValue:
 
 def _reset_password(conn: Connection, account_id: str, email: str, password_hash: str) -> None:
     lifecycle.set_password(conn, account_id, password_hash)
+    # The vault's password wrap was under the old password: it stays sealed until the
+    # personal key is entered or the person verifies again.
+    vault.seal_after_reset(conn, account_id)
     lifecycle.end_sessions(conn, account_id)
     lifecycle.forget_browsers(conn, account_id)
     email_links.revoke_for_account(conn, account_id, "password-reset")

@@ -13,7 +13,7 @@ from flask import current_app, redirect, request, session, url_for
 from flask_login import current_user, login_user
 from werkzeug.wrappers import Response
 
-from idp.accounts import alerts, deletion, devices, remembered, repository
+from idp.accounts import alerts, deletion, devices, identity_session, remembered, repository
 from idp.accounts.service import Account
 from idp.db import transaction
 from idp.events import record_event
@@ -57,7 +57,9 @@ def complete_sign_in(
     next_url = session.get("next")
     if current_user.is_authenticated and str(current_user.id) == account_id:
         amr = sorted(set(session.get("amr", [])) | set(amr), key=_amr_order)
+    identity = identity_session.carry(account_id)
     rotate_session()
+    identity_session.restore(identity)
     login_user(Account(id=account_id, email=email))
     session["amr"] = amr
     session["auth_time"] = int(time.time())

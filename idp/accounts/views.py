@@ -8,9 +8,11 @@ from flask import Blueprint, current_app, redirect, render_template, request, se
 from flask_login import current_user, logout_user
 
 from idp import limits
-from idp.accounts import alerts, remembered, repository, service, session_auth
-from idp.db import transaction
+from idp.accounts import alerts, identity_session, remembered, repository, service, session_auth
+from idp.db import Connection, transaction
 from idp.events import record_event
+from idp.vault import VaultError
+from idp.vault import service as vault
 
 bp = Blueprint("auth", __name__)
 
@@ -62,11 +64,26 @@ def sign_in() -> Any:
         limits.record_failure("account", email[:MAX_EMAIL])
         error = "That email address and password don't match our records."
         return _sign_in_page(401, next=next_url, email=email[:MAX_EMAIL], error=error)
+    account_id = str(account["id"])
     with transaction() as conn:
-        locked = alerts.is_locked_for_reset(conn, str(account["id"]))
+        locked = alerts.is_locked_for_reset(conn, account_id)
+        identity = None if locked else _open_identity(conn, account_id, password)
     if locked:
         return render_template("accounts/locked.html"), 403
-    return _after_password(str(account["id"]), account["email"], next_url)
+    response = _after_password(account_id, account["email"], next_url)
+    if identity is not None:
+        identity_session.park(account_id, identity, response)
+    return response
+
+
+def _open_identity(conn: Connection, account_id: str, password: str) -> dict[str, Any] | None:
+    """Open the verified identity, if the account has one the password unlocks."""
+    try:
+        return vault.open_identity(
+            conn, current_app.extensions["idp.master_key"], account_id, password
+        )
+    except VaultError:
+        return None
 
 
 def _after_password(account_id: str, email: str, next_url: str | None) -> Any:

@@ -45,9 +45,12 @@ def create_agency_app(
 
     @app.post("/sign-in")
     def sign_in() -> Any:
-        level = VERIFIED if request.form.get("level") == "verified" else AUTH_ONLY
+        verified = request.form.get("level") == "verified"
         return oauth.idp.authorize_redirect(
-            f"{base_url}/callback", nonce=secrets.token_urlsafe(32), acr_values=level
+            f"{base_url}/callback",
+            nonce=secrets.token_urlsafe(32),
+            acr_values=VERIFIED if verified else AUTH_ONLY,
+            scope="openid email profile birthdate address" if verified else "openid email",
         )
 
     @app.get("/callback")

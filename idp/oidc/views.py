@@ -4,6 +4,7 @@ userinfo and RP-initiated logout."""
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -23,17 +24,20 @@ from flask import (
 )
 from flask_login import current_user, logout_user
 
+from idp.accounts import identity_session, session_auth
 from idp.accounts import repository as account_repository
-from idp.accounts import session_auth
 from idp.accounts.views import first_factor_page
 from idp.db import autocommit, transaction
 from idp.events import record_event
 from idp.oidc import repository
 from idp.oidc.assurance import Requirement, achieved_acr, allows_remembered_browser
+from idp.oidc.claims import VERIFIED_SCOPES
+from idp.oidc.claims import release as release_claims
 from idp.oidc.discovery import provider_metadata
 from idp.oidc.errors import UnmetAuthenticationRequirementsError
 from idp.oidc.grants import GrantUser
 from idp.oidc.models import Agency
+from idp.proofing import service as proofing
 
 bp = Blueprint("oidc", __name__)
 
@@ -80,9 +84,7 @@ def jwks() -> Response:
     return response
 
 
-def _signed_in_user(requirement: Requirement) -> GrantUser | None:
-    if not current_user.is_authenticated:
-        return None
+def _signed_in_user(requirement: Requirement) -> GrantUser:
     return GrantUser(
         account_id=current_user.id,
         acr=achieved_acr(requirement, ial=1),
@@ -118,22 +120,31 @@ def authorize() -> Any:
         return redirect(url_for("auth.sign_in", next=request.full_path))
 
     user = _signed_in_user(requirement)
-    redirect_uri = grant.redirect_uri
-    unmet = _unmet_requirement(requirement)
-    if unmet is None:
-        step_up = _step_up(requirement)
-        if step_up is not None:
-            session_auth.set_next(request.full_path)
-            return redirect(step_up)
-        if requirement.phishing_resistant and not session_auth.used_phishing_resistant_factor():
-            unmet = "A security key or face or touch unlock is required for this request."
+    step_up = _step_up(requirement)
+    if step_up is not None:
+        session_auth.set_next(request.full_path)
+        return redirect(step_up)
+    unmet = None
+    if requirement.phishing_resistant and not session_auth.used_phishing_resistant_factor():
+        unmet = "A security key or face or touch unlock is required for this request."
+    elif requirement.ial >= 2 and requirement.biometric == "required":
+        unmet = "This agency requires verification with facial matching, not offered yet."
     if unmet:
         unmet_error = UnmetAuthenticationRequirementsError(
-            description=unmet, redirect_uri=redirect_uri, state=data.get("state")
+            description=unmet, redirect_uri=grant.redirect_uri, state=data.get("state")
         )
         return server.handle_error_response(None, unmet_error)
 
-    scopes = [s for s in grant.request.scope.split() if s in SCOPE_DESCRIPTIONS]
+    scopes = [
+        s
+        for s in grant.request.scope.split()
+        if s == "email" or (s in VERIFIED_SCOPES and requirement.ial >= 2)
+    ]
+    if requirement.ial >= 2:
+        verified = _verified_user(user, requirement, scopes, client)
+        if not isinstance(verified, GrantUser):
+            return verified
+        user = verified
     with transaction() as conn:
         consented = repository.get_consent(conn, current_user.id, client.client_id)
     needs_consent = consented is None or not set(scopes) <= set(consented)
@@ -172,11 +183,24 @@ def authorize() -> Any:
         return server.create_authorization_response(grant_user=user, grant=grant)
 
 
-def _unmet_requirement(requirement: Requirement) -> str | None:
-    """Why the signed-in person cannot satisfy the request, or ``None``."""
-    if requirement.ial >= 2:
-        return "Identity verification is required and is not available for this account yet."
-    return None
+def _verified_user(
+    user: GrantUser, requirement: Requirement, scopes: list[str], client: Agency
+) -> GrantUser | Any:
+    """The grant user with IAL2 and the verified claims released for ``scopes``, or a
+    response that sends the person to verify their identity or unlock it first."""
+    with transaction() as conn:
+        level = proofing.verified_level(conn, user.account_id)
+        verification = proofing.verification_summary(conn, user.account_id)
+    if level < 2:
+        return proofing.start_for_authorization(request.full_path, client.client_id)
+    identity = identity_session.read(user.account_id)
+    if identity is None:
+        return redirect(url_for("account.unlock_identity", next=request.full_path))
+    return replace(
+        user,
+        acr=achieved_acr(requirement, ial=2),
+        claims=release_claims(scopes, identity, verification),
+    )
 
 
 def _step_up(requirement: Requirement) -> str | None:

@@ -400,6 +400,7 @@ class Finished:
 
     personal_key: str
     resume: str
+    attributes: dict[str, Any]
 
 
 def finish(account_id: str, email: str, password: str) -> Finished | str:
@@ -432,7 +433,7 @@ def finish(account_id: str, email: str, password: str) -> Finished | str:
         return "duplicate_identity"
     resume = progress["resume_url"] or url_for("account.overview")
     session[_SESSION_RESUME] = resume
-    return Finished(personal_key, resume)
+    return Finished(personal_key, resume, identity.as_dict())
 
 
 class _DuplicateError(Exception):

@@ -14,6 +14,7 @@ from flask import Blueprint, Flask, abort, current_app, redirect, render_templat
 from flask_login import current_user, login_required
 from werkzeug.exceptions import RequestEntityTooLarge
 
+from idp.accounts import identity_session
 from idp.db import transaction
 from idp.proofing import letters, service
 from idp.proofing.base import Inputs, Status
@@ -191,6 +192,7 @@ def finish() -> Any:
         render_template("proofing/personal_key.html", personal_key=result.personal_key)
     )
     response.headers["Cache-Control"] = "no-store"
+    identity_session.park(_account_id(), result.attributes, response)
     return response
 
 
