@@ -105,16 +105,16 @@ def test_sign_in_consent_and_sign_out(
     assert broken_resources.responses == []
 
 
-def test_verified_identity_is_refused_for_an_unverified_person(
+def test_an_unverified_person_asked_for_a_verified_identity_goes_to_verify(
     page: Page, demo_agency: DemoAgency, person: Person, screenshots: Screenshots
 ) -> None:
     start_sign_in(page, demo_agency, screenshots, "Sign in with a verified identity")
-    sign_in_at_provider(page, person, screenshots)
-
-    error = agency_error(page, demo_agency)
-    screenshots.take(page, "agency-error")
-    assert error.partition(":")[0] == "unmet_authentication_requirements", error
-    expect(page.get_by_role("heading", name="Welcome back")).to_have_count(0)
+    enter_password(page, person.email, person.password)
+    enter_code(page, person.code())
+    expect(page.get_by_role("heading", name="Verify your identity")).to_be_visible()
+    screenshots.take(page, "idp-verify")
+    assert "/verify" in page.url
+    assert "resume=" in page.url
 
 
 def test_wrong_password_is_explained_on_the_sign_in_page(
