@@ -49,12 +49,14 @@ def test_an_account_locked_by_its_owner_cannot_sign_in(
     live_server: LiveServer, person: Person
 ) -> None:
     with psycopg.connect(live_server.database_url, autocommit=True) as conn:
-        conn.execute("UPDATE accounts SET password_reset_required = true WHERE id = %s",
-                     (person.account_id,))
+        conn.execute(
+            "UPDATE accounts SET password_reset_required = true WHERE id = %s", (person.account_id,)
+        )
     browser = Browser(live_server.url)
     page = browser.get("/sign-in")
-    response = browser.post_form(page, "/sign-in",
-                                 {"email": person.email, "password": person.password})
+    response = browser.post_form(
+        page, "/sign-in", {"email": person.email, "password": person.password}
+    )
     assert response.status_code == 403
     assert "/forgot-password" in response.text
 
@@ -69,8 +71,10 @@ def test_deleting_an_account_needs_the_password_and_leaves_a_tombstone(
     done = browser.post_form(page, "/account/delete", {"password": person.password})
     assert done.status_code == 200 and "Your account was deleted" in done.text
     with psycopg.connect(live_server.database_url) as conn:
-        assert conn.execute("SELECT 1 FROM accounts WHERE id = %s",
-                            (person.account_id,)).fetchone() is None
+        assert (
+            conn.execute("SELECT 1 FROM accounts WHERE id = %s", (person.account_id,)).fetchone()
+            is None
+        )
         tombstones = conn.execute("SELECT count(*) FROM account_tombstones").fetchone()
     assert tombstones and tombstones[0] >= 1
     assert browser.get("/account").status_code == 302

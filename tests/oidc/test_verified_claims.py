@@ -151,7 +151,7 @@ def test_after_a_password_reset_the_personal_key_unlocks_the_identity(
     app = live_server.app
     with app.app_context(), app.extensions["idp.db"].transaction() as conn:
         vault.seal_after_reset(conn, person.account_id)
-    verifier, challenge = pkce_pair()
+    _, challenge = pkce_pair()
     params = authorize_params(
         agency.client_id,
         agency.redirect_uri,
