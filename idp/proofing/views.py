@@ -15,6 +15,7 @@ from flask_login import current_user, login_required
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from idp.accounts import identity_session
+from idp.vault import service as vault
 from idp.db import transaction
 from idp.proofing import letters, service
 from idp.proofing.base import Inputs, Status
@@ -68,7 +69,10 @@ def start() -> Any:
     resume = service.safe_resume(request.values.get("resume"))
     with transaction() as conn:
         level = service.verified_level(conn, _account_id())
-    if level >= 2:
+        # After a password reset without the personal key, verifying again is the
+        # other way to unlock: it replaces the sealed identity.
+        sealed = vault.is_sealed(conn, _account_id())
+    if level >= 2 and not sealed:
         return render_template("proofing/already_verified.html", resume=resume)
     if request.method == "GET":
         progress = service.get_progress(_account_id())

@@ -192,3 +192,17 @@ def test_after_a_password_reset_the_personal_key_unlocks_the_identity(
         person,
     )
     assert resumed.status_code == 302 and "code=" in resumed.headers["Location"]
+
+
+def test_a_sealed_identity_can_be_verified_again(live_server: LiveServer, person: Person) -> None:
+    from tests.accounts.test_account_page import signed_in
+
+    make_verified(live_server, person)
+    browser = signed_in(live_server, person)
+    assert "already verified" in browser.get("/verify").text
+    app = live_server.app
+    with app.app_context(), app.extensions["idp.db"].transaction() as conn:
+        vault.seal_after_reset(conn, person.account_id)
+    again = browser.get("/verify")
+    assert again.status_code == 200 and "already verified" not in again.text
+    assert 'name="consent"' in again.text
