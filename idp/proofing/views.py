@@ -15,13 +15,13 @@ from flask_login import current_user, login_required
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from idp.accounts import identity_session
-from idp.vault import service as vault
 from idp.db import transaction
 from idp.proofing import letters, service
 from idp.proofing.base import Inputs, Status
 from idp.proofing.document_only import MAX_UPLOAD_BYTES
 from idp.proofing.service import ProofingNotStartedError, ProofingUnavailableError, StepResult
 from idp.settings import Settings
+from idp.vault import service as vault
 
 bp = Blueprint("proofing", __name__, url_prefix="/verify")
 dev_bp = Blueprint("dev_letters", __name__)
