@@ -38,6 +38,12 @@ def notify_new_device(
     record_event(conn, "alert.new_device", account_id=account_id)
 
 
+def notify_password_lockout(conn: Connection, email: str, minutes: int) -> None:
+    """Queue "too many wrong passwords: signing in is paused"."""
+    subject, body = notices.password_lockout(max(1, int(minutes)), _issuer())
+    queue_mail(conn, email, subject, body)
+
+
 def notify_lockout(conn: Connection, email: str, minutes: int) -> None:
     """Queue "second-factor sign-in is locked for ``minutes`` minutes"."""
     subject, body = notices.lockout(max(1, int(minutes)), _issuer())

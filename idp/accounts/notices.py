@@ -112,6 +112,18 @@ def new_device(url: str, browser: str, ip: str, when: datetime) -> Notice:
     )
 
 
+def password_lockout(minutes: int, issuer: str) -> Notice:
+    unit = "minute" if minutes == 1 else "minutes"
+    return (
+        "Signing in to your account is paused",
+        f"Someone entered the wrong password for your account too many times, so signing "
+        f"in is paused for up to {minutes} {unit}.\n\n"
+        "If this was you, wait and try again, or reset your password: "
+        f"{issuer}/forgot-password\n\nIf it wasn't you, your account is still safe: "
+        "they also need your second factor." + SIGNATURE,
+    )
+
+
 def lockout(minutes: int, issuer: str) -> Notice:
     unit = "minute" if minutes == 1 else "minutes"
     return (

@@ -51,7 +51,7 @@ def sign_in() -> Any:
             minutes = limits.retry_after_minutes(scope, key)
             error = f"Too many failed attempts. Try again in {minutes} minutes."
             return _sign_in_page(429, next=next_url, email=email[:MAX_EMAIL], error=error)
-    account = None
+    account = known = None
     with transaction() as conn:
         if 0 < len(email) <= MAX_EMAIL and 0 < len(password) <= MAX_PASSWORD:
             account = service.check_password(conn, email, password)
@@ -62,6 +62,8 @@ def sign_in() -> Any:
     if account is None:
         limits.record_failure("ip", ip)
         limits.record_failure("account", email[:MAX_EMAIL])
+        if known is not None and limits.is_throttled("account", email):
+            _record_password_lockout(str(known["id"]), known["email"], email)
         error = "That email address and password don't match our records."
         return _sign_in_page(401, next=next_url, email=email[:MAX_EMAIL], error=error)
     account_id = str(account["id"])
@@ -84,6 +86,16 @@ def _open_identity(conn: Connection, account_id: str, password: str) -> dict[str
         )
     except VaultError:
         return None
+
+
+def _record_password_lockout(account_id: str, address: str, typed: str) -> None:
+    """The account's failed-password limit was just reached: record it, tell the owner."""
+    minutes = limits.retry_after_minutes("account", typed)
+    with transaction() as conn:
+        record_event(
+            conn, "sign_in.password_locked", account_id=account_id, details={"minutes": minutes}
+        )
+        alerts.notify_password_lockout(conn, address, minutes)
 
 
 def _after_password(account_id: str, email: str, next_url: str | None) -> Any:

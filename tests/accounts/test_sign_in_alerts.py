@@ -78,3 +78,24 @@ def test_deleting_an_account_needs_the_password_and_leaves_a_tombstone(
         tombstones = conn.execute("SELECT count(*) FROM account_tombstones").fetchone()
     assert tombstones and tombstones[0] >= 1
     assert browser.get("/account").status_code == 302
+
+
+def test_too_many_wrong_passwords_are_recorded_and_emailed_once(
+    live_server: LiveServer, smtp_server: MailCatcher
+) -> None:
+    person = make_person(live_server)
+    for attempt in range(7):
+        browser = Browser(live_server.url)
+        page = browser.get("/sign-in")
+        browser.post_form(page, "/sign-in", {"email": person.email, "password": f"no-{attempt}"})
+    mail = smtp_server.wait_for(person.email, subject="paused")
+    assert "/forgot-password" in mail.body
+    smtp_server.assert_nothing_more(person.email, 1)
+    with psycopg.connect(live_server.database_url) as conn:
+        kinds = [
+            row[0]
+            for row in conn.execute(
+                "SELECT kind FROM events WHERE account_id = %s", (person.account_id,)
+            )
+        ]
+    assert kinds.count("sign_in.password_locked") == 1
