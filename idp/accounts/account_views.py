@@ -358,3 +358,14 @@ def change_password() -> Any:
         return render_template("accounts/change_password.html", errors=errors, **context), 400
     flash("Your password was changed.")
     return redirect(url_for("account.overview"))
+
+
+def _register_email_views() -> None:
+    """The email address pages (add, confirm, make primary, remove) are this
+    blueprint's; they live in their own module."""
+    from idp.accounts import email_views
+
+    email_views.register(bp, recent_sign_in_required)
+
+
+_register_email_views()

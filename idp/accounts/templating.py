@@ -29,6 +29,10 @@ EVENT_LABELS = {
     "vault.sealed": "Verified identity saved",
     "vault.opened_with_personal_key": "Personal key used",
     "vault.personal_key_failed": "Wrong personal key entered",
+    "email.confirmation_requested": "Asked to add an email address",
+    "email.confirmed": "Email address added",
+    "email.primary_changed": "Primary email address changed",
+    "email.removed": "Email address removed",
 }
 
 _BROWSERS = (
