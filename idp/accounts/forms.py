@@ -21,7 +21,8 @@ MAX_PASSWORD_FIELD = 1024
 
 # One address: something, an @, and a domain with a dot. Deliverability is proven by
 # the emailed link, not by a pattern.
-_EMAIL = re.compile(r"[^@\s]{1,64}@[^@\s.]+(\.[^@\s.]+)+")
+# Characters that separate or quote addresses in mail headers are refused.
+_EMAIL = re.compile(r"[^@\s,;<>\"()\[\]\\]{1,64}@[^@\s.,;<>\"()\[\]\\]+(\.[^@\s.,;<>\"()\[\]\\]+)+")
 
 
 def read_email(form: MultiDict[str, str]) -> str | None:

@@ -198,8 +198,23 @@ def test_the_password_page_needs_a_link(live_server: LiveServer) -> None:
         {"email": "tab\t@example.gov"},
         {"email": "two@example.gov, three@example.gov"},
         {"email": "a@example.gov\r\nBcc: b@example.gov"},
+        {"email": "a,b@example.gov"},
+        {"email": "Someone <a@example.gov>"},
     ],
-    ids=["missing", "empty", "no at", "no dot", "long", "huge", "nul", "control", "two", "header"],
+    ids=[
+        "missing",
+        "empty",
+        "no at",
+        "no dot",
+        "long",
+        "huge",
+        "nul",
+        "control",
+        "two",
+        "header",
+        "comma",
+        "display name",
+    ],
 )
 def test_bad_email_input_gets_a_readable_error(
     form: dict[str, str], live_server: LiveServer
