@@ -42,6 +42,13 @@ def _sign_in_page(status: int = 200, **context: Any) -> tuple[str, int]:
 def sign_in() -> Any:
     next_url = safe_next(request.values.get("next"))
     if request.method == "GET":
+        if request.args.get("timeout") == "1":
+            # The idle-timeout warning ran out in the browser: end the session here too.
+            logout_user()
+            session.clear()
+            minutes = current_app.config["IDP_SETTINGS"].session_idle_timeout // 60
+            notice = f"You were signed out after {minutes} minutes without activity."
+            return _sign_in_page(next=next_url, notice=notice)
         return _sign_in_page(next=next_url)
     email = request.form.get("email", "").strip()[: MAX_EMAIL + 1]
     password = request.form.get("password", "")
