@@ -206,12 +206,13 @@ def letters_export(output: Path | None) -> None:
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
 @click.option("--workers", default=1, show_default=True, type=int)
-def serve(host: str, port: int, workers: int) -> None:
+@click.option("--threads", default=4, show_default=True, type=click.IntRange(1, 64))
+def serve(host: str, port: int, workers: int, threads: int) -> None:
     """Serve the provider. ``IDP_ISSUER`` sets the issuer; it defaults to this URL."""
     from idp.serving import run_server
 
     os.environ.setdefault("IDP_ISSUER", f"http://{host}:{port}")
-    run_server(host, port, workers)
+    run_server(host, port, workers, threads)
 
 
 @main.command()
