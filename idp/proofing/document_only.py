@@ -5,12 +5,13 @@ Steps:
 ``document``
     The person uploads the front and back of a US driver's licence or state ID card, or
     the photo page of a passport, and types their name and birth date (and, for a
-    passport, their address and the two lines of its machine readable zone, because
-    the zone is not read from the photo). The licence's PDF417 barcode is decoded and
-    parsed, or the typed zone is checked digit by digit; what was typed must agree with
-    the document, which must be in date. Then: the duplicate check, the issuing
-    source's records check, the date-of-death check, and a letter with a one-time code
-    to the address.
+    passport, their address). The licence's PDF417 barcode is decoded and parsed; the
+    passport's machine readable zone is read from the photo by OCR and accepted only if
+    all its check digits agree. If the zone cannot be read, the person is asked to type
+    its two lines, which are checked digit by digit (and must equal the zone read, when
+    both exist). What was typed must agree with the document, which must be in date.
+    Then: the duplicate check, the issuing source's records check, the date-of-death
+    check, and a letter with a one-time code to the address.
 ``code``
     The person types the code from the letter. A right code verifies the identity.
 ``resend``
@@ -41,6 +42,13 @@ from idp.proofing.documents.aamva import AamvaRejection, LicenceData, parse_aamv
 from idp.proofing.documents.barcode import BarcodeRejection, decode_pdf417
 from idp.proofing.documents.images import UploadLimits, UploadRejection, load_upload
 from idp.proofing.documents.mrz import MrzRejection, PassportData, parse_td3
+from idp.proofing.documents.mrz_reader import (
+    LineReader,
+    MrzReaderUnavailable,
+    MrzUnreadable,
+    TesseractReader,
+    read_mrz,
+)
 from idp.proofing.ports import MethodPorts
 from idp.proofing.ports.death_records import DeathVerdict, PersonQuery
 from idp.proofing.ports.issuing_source import DocumentQuery, SourceVerdict
@@ -79,8 +87,9 @@ class DocumentOnlyMethod:
         "resend": StepLimit(4, 30 * 24 * 3600),
     }
 
-    def __init__(self, ports: MethodPorts) -> None:
+    def __init__(self, ports: MethodPorts, mrz_reader: LineReader | None = None) -> None:
         self.ports = ports
+        self.mrz_reader = mrz_reader or TesseractReader()
 
     def begin(self) -> Outcome:
         return Outcome.pending("document")
@@ -140,9 +149,9 @@ class DocumentOnlyMethod:
         address = _read_address(inputs.fields)
         if address is None:
             return "missing_input"
-        zone = parse_td3(inputs.fields.get("mrz", "")[:200].upper(), today=self.ports.today())
-        if isinstance(zone, MrzRejection):
-            return zone.reason
+        zone = self._passport_zone(inputs)
+        if isinstance(zone, str):
+            return zone
         if zone.document_code != "P":
             return "document_not_supported"
         first_given = zone.given_names.split(" ")[0] if zone.given_names else ""
@@ -151,6 +160,33 @@ class DocumentOnlyMethod:
         if zone.is_expired_on(self.ports.today()):
             return "document_expired"
         return _passport_identity(zone, address)
+
+    def _passport_zone(self, inputs: Inputs) -> PassportData | str:
+        """The zone read from the photo, or typed when it cannot be read; a reason if neither.
+
+        A reader that fails or times out is "try again", never a pass, even with typed
+        lines: otherwise a photo that stalls the reader would skip the reading. A zone
+        read alike twice that fails a check digit is refused even with typed lines: the
+        page itself does not add up.
+        """
+        today = self.ports.today()
+        typed_lines = inputs.fields.get("mrz", "")[:200].strip().upper()
+        typed = parse_td3(typed_lines, today=today) if typed_lines else None
+        if isinstance(typed, MrzRejection):
+            return typed.reason
+        photo = load_upload(inputs.files["passport_page"], UPLOAD_LIMITS)
+        if isinstance(photo, UploadRejection):
+            return photo.reason
+        read = read_mrz(photo, self.mrz_reader, today=today)
+        if isinstance(read, MrzReaderUnavailable):
+            return "mrz_reader_unavailable"
+        if isinstance(read, MrzRejection):
+            return read.reason
+        if isinstance(read, MrzUnreadable):
+            return typed if typed is not None else "mrz_unreadable"
+        if typed is not None and typed != read.data:
+            return "mrz_mismatch"
+        return read.data
 
     def _check_records(self, identity: VerifiedIdentity) -> Outcome:
         ports = self.ports
