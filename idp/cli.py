@@ -14,7 +14,7 @@ from idp.accounts import service as account_service
 from idp.accounts import totp
 from idp.accounts.repository import EmailTakenError
 from idp.db import Database, resolve_database_url
-from idp.migrate import apply_migrations
+from idp.migrate import apply_migrations, migrated_database
 from idp.oidc import keys as key_store
 from idp.oidc import repository as oidc_repository
 from idp.oidc.agencies import validate_jwks
@@ -24,9 +24,14 @@ from idp.settings import Settings, load_settings
 
 def _open(settings: Settings | None = None) -> tuple[Settings, Database]:
     settings = settings or load_settings()
-    database = Database(resolve_database_url(settings), max_size=2)
-    apply_migrations(database)
-    return settings, database
+    return settings, open_database(settings)
+
+
+def open_database(settings: Settings, max_size: int = 2) -> Database:
+    """A migrated database for one command; its pool closes when the command ends."""
+    database = migrated_database(settings, max_size)
+    click.get_current_context().call_on_close(database.close)
+    return database
 
 
 @click.group()
@@ -39,6 +44,7 @@ def migrate() -> None:
     """Apply pending database migrations (safe to run twice, or concurrently)."""
     settings = load_settings()
     database = Database(resolve_database_url(settings), max_size=1)
+    click.get_current_context().call_on_close(database.close)
     applied = apply_migrations(database)
     click.echo(
         f"applied {len(applied)} migration(s)" + (": " + ", ".join(applied) if applied else "")

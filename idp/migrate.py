@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from importlib import resources
 
-from idp.db import Database
+from idp.db import Database, resolve_database_url
+from idp.settings import Settings
 
 _LOCK_ID = 7_246_100_001
 
@@ -18,6 +19,13 @@ def list_migrations() -> list[tuple[str, str]]:
     folder = resources.files("idp") / "migrations"
     names = sorted(p.name for p in folder.iterdir() if p.name.endswith(".sql"))
     return [(name.removesuffix(".sql"), (folder / name).read_text()) for name in names]
+
+
+def migrated_database(settings: Settings, max_size: int = 2) -> Database:
+    """Open the configured database (starting the embedded one if needed) and migrate it."""
+    database = Database(resolve_database_url(settings), max_size=max_size)
+    apply_migrations(database)
+    return database
 
 
 def apply_migrations(database: Database) -> list[str]:

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import click
 
-from idp.db import Database, resolve_database_url
 from idp.mail import outbox
 from idp.mail.delivery import build_mailer
-from idp.migrate import apply_migrations
+from idp.migrate import migrated_database
 from idp.settings import load_settings
 
 
@@ -28,8 +27,8 @@ def deliver(include_deferred: bool) -> None:
     settings = load_settings()
     if not settings.smtp_url:
         raise click.ClickException("SMTP_URL is not set: there is no server to send to")
-    database = Database(resolve_database_url(settings), max_size=1)
-    apply_migrations(database)
+    database = migrated_database(settings, max_size=1)
+    click.get_current_context().call_on_close(database.close)
     report = build_mailer(settings, database).deliver(include_deferred=include_deferred)
     with database.transaction() as conn:
         waiting = outbox.count_pending(conn)
