@@ -14,6 +14,7 @@ from PIL import Image
 from idp.proofing.base import Inputs, Outcome, Status
 from idp.proofing.document_only import MAX_UPLOAD_BYTES, DocumentOnlyMethod, parse_typed_date
 from idp.proofing.documents.mrz import build_td3
+from idp.proofing.documents.mrz_reader import TesseractReader
 from idp.proofing.ports import MethodPorts
 from idp.proofing.ports.death_records import FakeDeathRecords
 from idp.proofing.ports.identities import FakeIdentityIndex
@@ -322,3 +323,81 @@ def test_unknown_step_and_code_without_document(method: DocumentOnlyMethod) -> N
 )  # fmt: skip
 def test_parse_typed_date(typed: str, expected: date | None) -> None:
     assert parse_typed_date(typed) == expected
+
+
+# The passport's zone read from the photo (real Tesseract; see tests/proofing/documents/
+# test_mrz_reader.py for how well it reads).
+
+
+def _passport_fields(**changes: str) -> dict[str, str]:
+    fields = {
+        "document_kind": "passport",
+        "given_name": "Daniel",
+        "family_name": "Muestra-Garcia",
+        "birthdate": "1980-01-16",
+        "street_1": "7 Specimen Court",
+        "city": "Oakland",
+        "state": "CA",
+        "postal_code": "94612",
+    }
+    fields.update(changes)
+    return {key: value for key, value in fields.items() if value}
+
+
+def _page_photo(zone: str | None = None) -> bytes:
+    page = generate.render_passport_page(generate.SAMPLE_PASSPORT, zone)
+    return jpeg(generate.photograph(page, tilt=1.5))
+
+
+OTHER_ZONE = build_td3(replace(generate.SAMPLE_PASSPORT, document_number="X12345679").data())
+READ_FROM_PHOTO = [
+    ("read, nothing typed", None, {}, None),
+    ("read, same lines typed", None, {"mrz": ZONE}, None),
+    ("no zone on the page, nothing typed", "", {}, "mrz_unreadable"),
+    ("no zone on the page, lines typed", "", {"mrz": ZONE}, None),
+    ("no zone on the page, bad lines typed", "", {"mrz": generate.break_check_digit(ZONE)},
+     "mrz_check_digit"),
+    ("bad check digit on the page", generate.break_check_digit(ZONE), {}, "mrz_check_digit"),
+    ("bad check digit on the page, good lines typed", generate.break_check_digit(ZONE),
+     {"mrz": ZONE}, "mrz_check_digit"),
+    ("typed name differs from the zone read", None, {"family_name": "Muestra"}, "data_mismatch"),
+    ("typed birth date differs from the zone read", None, {"birthdate": "1981-01-16"},
+     "data_mismatch"),
+    ("typed lines differ from the zone read", None, {"mrz": OTHER_ZONE}, "mrz_mismatch"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("case", "zone", "changes", "reason"), READ_FROM_PHOTO, ids=[r[0] for r in READ_FROM_PHOTO]
+)
+def test_passport_zone_read_from_the_photo(
+    method: DocumentOnlyMethod,
+    ports: MethodPorts,
+    case: str,
+    zone: str | None,
+    changes: dict[str, str],
+    reason: str | None,
+) -> None:
+    inputs = Inputs(fields=_passport_fields(**changes), files={"passport_page": _page_photo(zone)})
+    outcome = method.submit("document", inputs, {})
+    if reason is None:
+        assert outcome.status is Status.PENDING and outcome.step == "code", outcome.reasons
+        assert outcome.state["identity"]["document_number"] == "X12345678"
+        return
+    assert outcome.status is Status.REJECTED and outcome.reasons == (reason,)
+    assert outcome.retry and outcome.step == "document"
+    assert isinstance(ports.letters, FakeLetterOffice) and ports.letters.sent == []
+
+
+@pytest.mark.parametrize("typed", [{}, {"mrz": ZONE}], ids=["nothing typed", "lines typed"])
+def test_passport_reader_timeout_is_try_again_not_a_pass(
+    ports: MethodPorts, passport_page: bytes, typed: dict[str, str]
+) -> None:
+    method = DocumentOnlyMethod(ports, mrz_reader=TesseractReader(timeout=0.001))
+    inputs = Inputs(fields=_passport_fields(**typed), files={"passport_page": passport_page})
+    outcome = method.submit("document", inputs, {})
+    assert outcome.status is Status.REJECTED
+    assert outcome.reasons == ("mrz_reader_unavailable",)
+    assert outcome.retry and outcome.step == "document"
+    assert outcome.state == {} and outcome.identity is None
+    assert isinstance(ports.letters, FakeLetterOffice) and ports.letters.sent == []
