@@ -5,12 +5,12 @@ BIN       := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 USWDS     := idp/static/uswds/css/uswds.min.css
 
-.PHONY: run test lint format browser static clean
+.PHONY: run test lint format system-packages static clean
 
 run: $(INSTALLED) $(USWDS)
 	$(BIN)/idp dev
 
-test: $(INSTALLED) $(USWDS) browser
+test: $(INSTALLED) $(USWDS) system-packages
 	$(BIN)/python -m pytest
 
 lint: $(INSTALLED)
@@ -40,11 +40,15 @@ $(USWDS): package.json package-lock.json
 
 static: $(USWDS)
 
-# Browser tests drive Debian's Chromium; Playwright cannot download its own here.
-browser:
-	@test -x /usr/bin/chromium || { \
-	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium; \
-	  else echo "Install Chromium first: sudo apt-get install chromium"; exit 1; fi; }
+# Browser tests drive Debian's Chromium (Playwright cannot download its own here), and
+# passports are read with Tesseract.
+SYSTEM_PACKAGES := /usr/bin/chromium:chromium /usr/bin/tesseract:tesseract-ocr
+system-packages:
+	@missing=""; for pair in $(SYSTEM_PACKAGES); do \
+	  test -x "$${pair%%:*}" || missing="$$missing $${pair#*:}"; done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq $$missing; \
+	  else echo "Install first: sudo apt-get install$$missing"; exit 1; fi; fi
 
 clean:
 	rm -rf $(VENV) node_modules idp/static/uswds .pytest_cache .mypy_cache .ruff_cache
