@@ -8,6 +8,7 @@ rate-limit check.
 
 from __future__ import annotations
 
+import logging
 import time
 
 from flask import Flask, current_app
@@ -16,6 +17,8 @@ from limits.storage import storage_from_string
 from limits.strategies import MovingWindowRateLimiter
 
 from idp.settings import Settings
+
+logger = logging.getLogger(__name__)
 
 
 def init_app(app: Flask, settings: Settings) -> MovingWindowRateLimiter:
@@ -36,14 +39,28 @@ def _item(scope: str) -> RateLimitItem:
 
 
 def is_throttled(scope: str, key: str) -> bool:
-    """True when ``key`` (an IP, an email or an account) has failed too often."""
-    return not _limiter().test(_item(scope), scope, key.lower())
+    """True when ``key`` (an IP, an email or an account) has failed too often.
+
+    If the counter store (Redis) is unreachable, sign-in is not blocked for everyone:
+    the check passes and the outage is logged. Second factors still lock accounts in
+    the database after 10 wrong codes."""
+    try:
+        return not _limiter().test(_item(scope), scope, key.lower())
+    except Exception:  # the storage backends raise their own client errors
+        logger.warning("sign-in throttling unavailable: counter store unreachable")
+        return False
 
 
 def record_failure(scope: str, key: str) -> None:
-    _limiter().hit(_item(scope), scope, key.lower())
+    try:
+        _limiter().hit(_item(scope), scope, key.lower())
+    except Exception:  # see is_throttled
+        logger.warning("sign-in throttling unavailable: counter store unreachable")
 
 
 def retry_after_minutes(scope: str, key: str) -> int:
-    stats = _limiter().get_window_stats(_item(scope), scope, key.lower())
+    try:
+        stats = _limiter().get_window_stats(_item(scope), scope, key.lower())
+    except Exception:  # see is_throttled
+        return 10
     return max(1, int((stats.reset_time - time.time()) // 60) + 1)

@@ -38,3 +38,14 @@ def test_failures_throttle_after_the_limit_and_only_for_that_key(redis_url: str 
         assert limits.is_throttled("account", key.upper()), "keys are case-insensitive"
         assert not limits.is_throttled("account", other)
         assert 1 <= limits.retry_after_minutes("account", key) <= 10
+
+
+def test_an_unreachable_counter_store_does_not_block_sign_in() -> None:
+    settings = load_settings({"redis_url": "redis://127.0.0.1:9/0"})  # nothing listens there
+    app = Flask(__name__)
+    app.config["IDP_SETTINGS"] = settings
+    limits.init_app(app, settings)
+    with app.app_context():
+        limits.record_failure("account", "someone@example.gov")
+        assert not limits.is_throttled("account", "someone@example.gov")
+        assert limits.retry_after_minutes("account", "someone@example.gov") == 10
