@@ -14,6 +14,7 @@ from idp import db, limits, mail, proofing
 from idp.accounts import repository as account_repository
 from idp.accounts.service import Account
 from idp.accounts.templating import register_template_helpers
+from idp.errors import unavailable_page
 from idp.migrate import apply_migrations
 from idp.oidc.agencies import AgencyDirectory
 from idp.oidc.keys import KeyRing, ensure_keys
@@ -131,6 +132,19 @@ def _init_login(app: Flask) -> None:
 
 
 def _register_error_pages(app: Flask) -> None:
+    def database_unavailable(error: Exception) -> Any:
+        app.logger.error("database unavailable: %s", type(error).__name__)
+        if request.path in ("/token", "/userinfo"):
+            body = {
+                "error": "temporarily_unavailable",
+                "error_description": "The service is briefly unavailable; try again.",
+            }
+            return body, 503, {"Retry-After": "5", "Cache-Control": "no-store"}
+        return unavailable_page(), 503, {"Retry-After": "5"}
+
+    for error in db.DATABASE_ERRORS:
+        app.register_error_handler(error, database_unavailable)
+
     @app.errorhandler(CSRFError)
     def csrf_error(error: CSRFError) -> tuple[str, int]:
         message = "This form expired or was sent from another site. Go back and try again."

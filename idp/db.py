@@ -13,11 +13,14 @@ from pathlib import Path
 import psycopg
 from flask import Flask, current_app, g
 from psycopg.rows import DictRow, dict_row
-from psycopg_pool import ConnectionPool
+from psycopg_pool import ConnectionPool, PoolTimeout
 
 from idp.settings import Settings
 
 Connection = psycopg.Connection[DictRow]
+
+# What a request meets when PostgreSQL is down or every connection is busy.
+DATABASE_ERRORS = (psycopg.OperationalError, PoolTimeout)
 
 
 class Database:
@@ -32,6 +35,8 @@ class Database:
             kwargs={"row_factory": dict_row, "autocommit": False},
             open=True,
             name="idp",
+            # Fail a request within seconds, with a readable page, when the database is down.
+            timeout=5,
         )
 
     @contextmanager

@@ -17,7 +17,8 @@ from flask.sessions import SessionInterface, SessionMixin
 from psycopg.types.json import Jsonb
 from werkzeug.datastructures import CallbackDict
 
-from idp.db import Database, transaction
+from idp.db import DATABASE_ERRORS, Database, transaction
+from idp.errors import unavailable_page
 
 _TOUCH_EVERY = 60
 
@@ -56,8 +57,18 @@ class PostgresSessionInterface(SessionInterface):
         sid = request.cookies.get(self.get_cookie_name(app))
         if not sid or len(sid) > 100:
             return ServerSession()
+        try:
+            row = self._load(sid)
+        except DATABASE_ERRORS:
+            # The view's own queries will answer with the "service unavailable" page.
+            return ServerSession()
+        if row is None:
+            return ServerSession()
+        return ServerSession(row["data"], sid)
+
+    def _load(self, sid: str) -> dict[str, Any] | None:
         with transaction() as conn:
-            row = conn.execute(
+            row: dict[str, Any] | None = conn.execute(
                 """
                 SELECT data, extract(epoch FROM now() - last_seen_at) AS idle
                 FROM browser_sessions
@@ -66,20 +77,24 @@ class PostgresSessionInterface(SessionInterface):
                 """,
                 {"h": _hash(sid), "idle": self.idle_lifetime},
             ).fetchone()
-            if row is None:
-                return ServerSession()
-            if row["idle"] > _TOUCH_EVERY:
+            if row is not None and row["idle"] > _TOUCH_EVERY:
                 conn.execute(
                     "UPDATE browser_sessions SET last_seen_at = now() WHERE id_hash = %(h)s",
                     {"h": _hash(sid)},
                 )
-        return ServerSession(row["data"], sid)
+        return row
 
     def save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:
         assert isinstance(session, ServerSession)  # noqa: S101 - set by open_session
-        name = self.get_cookie_name(app)
         if not session.modified:
             return
+        try:
+            self._store(app, session, response)
+        except DATABASE_ERRORS:
+            unavailable_response(response)
+
+    def _store(self, app: Flask, session: ServerSession, response: Response) -> None:
+        name = self.get_cookie_name(app)
         with transaction() as conn:
             for old in filter(None, [session.rotated_from, session.sid if not session else None]):
                 conn.execute(
@@ -111,3 +126,11 @@ class PostgresSessionInterface(SessionInterface):
             path=self.get_cookie_path(app),
             expires=time.time() + self.absolute_lifetime,
         )
+
+
+def unavailable_response(response: Response) -> None:
+    """Turn ``response`` into the "service unavailable" page: the session could not be
+    saved, so what the page offered (a form, a sign-in) would not work."""
+    response.status_code = 503
+    response.headers["Retry-After"] = "5"
+    response.set_data(unavailable_page())

@@ -69,3 +69,25 @@ def test_a_database_dump_holds_no_totp_secret_or_private_key(
     assert base64.b32decode(person.totp_secret) not in dump
     assert person.password.encode() not in dump
     assert b'"d":' not in dump and b'"p":' not in dump
+
+
+def test_a_database_outage_gets_a_readable_503(https_app: Flask) -> None:
+    from psycopg_pool import ConnectionPool
+
+    database = https_app.extensions["idp.db"]
+    working = database.pool
+    database.pool = ConnectionPool("host=127.0.0.1 port=9 dbname=none connect_timeout=1",
+                                   min_size=0, max_size=1, timeout=1, open=True)
+    try:
+        client = https_app.test_client()
+        page = client.get("/sign-in", base_url="https://login.example.gov")
+        token = client.post("/token", base_url="https://login.example.gov",
+                            data={"grant_type": "authorization_code", "code": "x"})
+        userinfo = client.get("/userinfo", base_url="https://login.example.gov",
+                              headers={"Authorization": "Bearer " + "x" * 40})
+    finally:
+        database.pool.close()
+        database.pool = working
+    assert page.status_code == 503 and b"Service unavailable" in page.data
+    assert token.status_code == 503 and token.json["error"] == "temporarily_unavailable"
+    assert userinfo.status_code == 503
