@@ -76,15 +76,26 @@ def test_a_database_outage_gets_a_readable_503(https_app: Flask) -> None:
 
     database = https_app.extensions["idp.db"]
     working = database.pool
-    database.pool = ConnectionPool("host=127.0.0.1 port=9 dbname=none connect_timeout=1",
-                                   min_size=0, max_size=1, timeout=1, open=True)
+    database.pool = ConnectionPool(
+        "host=127.0.0.1 port=9 dbname=none connect_timeout=1",
+        min_size=0,
+        max_size=1,
+        timeout=1,
+        open=True,
+    )
     try:
         client = https_app.test_client()
         page = client.get("/sign-in", base_url="https://login.example.gov")
-        token = client.post("/token", base_url="https://login.example.gov",
-                            data={"grant_type": "authorization_code", "code": "x"})
-        userinfo = client.get("/userinfo", base_url="https://login.example.gov",
-                              headers={"Authorization": "Bearer " + "x" * 40})
+        token = client.post(
+            "/token",
+            base_url="https://login.example.gov",
+            data={"grant_type": "authorization_code", "code": "x"},
+        )
+        userinfo = client.get(
+            "/userinfo",
+            base_url="https://login.example.gov",
+            headers={"Authorization": "Bearer " + "x" * 40},
+        )
     finally:
         database.pool.close()
         database.pool = working
