@@ -30,11 +30,12 @@ from idp import hash_keys
 from idp.accounts import service as account_service
 from idp.db import Connection, get_database, transaction
 from idp.events import record_event
-from idp.proofing import fingerprints, identity_store, letters, repository
+from idp.proofing import fingerprints, letters, repository
 from idp.proofing.base import Inputs, Outcome, Status, StepLimit, VerifiedIdentity
 from idp.proofing.ports import Adapters, MethodPorts
 from idp.proofing.registry import METHODS, MethodEntry, get_method
 from idp.sealing import MasterKey, SealError
+from idp.vault import service as vault
 
 TRUST_FRAMEWORK = "nist_800_63A"
 # A letter's code lives 30 days, so a proofing waiting for one must outlive it.
@@ -456,7 +457,7 @@ def _record_verification(
             fingerprints.claim(conn, key, account_id, identity)
         ):
             raise _DuplicateError
-        personal_key = identity_store.store_identity(
+        personal_key = vault.seal_identity(
             conn, _master_key(), account_id, identity.as_dict(), password
         )
         letters.use_letters(conn, account_id)
