@@ -14,6 +14,7 @@ from idp.accounts import email_links, forms, notices, passwords, repository, ses
 from idp.accounts import password_policy as policy
 from idp.accounts.email_links import LinkState, LinkUsedError
 from idp.accounts.mail_requests import handle_email_request
+from idp.accounts.views import safe_next
 from idp.db import Connection, transaction
 from idp.events import record_event
 from idp.mail import queue_mail
@@ -27,6 +28,10 @@ FACTOR_SETUP = "/account/factors/new"
 @bp.route("/sign-up", methods=["GET", "POST"])
 def start() -> ResponseReturnValue:
     if request.method == "GET":
+        # Coming from an agency's sign-in: carry its authorization through sign-up.
+        next_url = safe_next(request.args.get("next"))
+        if next_url:
+            session_auth.set_next(next_url)
         return render_template("accounts/sign_up.html")
     return handle_email_request("accounts/sign_up.html", _send_link, flow="sign-up")
 
@@ -78,5 +83,6 @@ def choose_password() -> ResponseReturnValue:
         email_links.forget("sign-up")
         return render_template("accounts/sign_up_taken.html"), 409
     email_links.forget("sign-up")
-    session_auth.complete_sign_in(account_id, link.email, ["pwd"])
+    next_url = session_auth.complete_sign_in(account_id, link.email, ["pwd"])
+    session_auth.set_next(next_url)  # back to the agency once a factor is set up
     return redirect(FACTOR_SETUP)

@@ -4,7 +4,9 @@ SMTP server."""
 from __future__ import annotations
 
 import re
+from urllib.parse import urlencode
 
+import pyotp
 import pytest
 
 from idp.accounts import service
@@ -18,9 +20,9 @@ from tests.accounts.email_flows import (
     token_of,
     token_row,
 )
-from tests.conftest import LiveServer, make_person
+from tests.conftest import LiveServer, RegisteredAgency, make_person
 from tests.mail_catcher import MailCatcher
-from tests.support import Browser
+from tests.support import Browser, authorize_params, pkce_pair
 
 GOOD_PASSWORD = "cobalt lantern zebra orchard"
 
@@ -262,3 +264,30 @@ def test_forms_without_csrf_token_are_refused(live_server: LiveServer) -> None:
         )
         assert response.status_code == 400, path
         assert "Form expired" in response.text
+
+
+def test_signing_up_from_an_agency_returns_to_it_after_the_first_factor(
+    live_server: LiveServer, smtp_server: MailCatcher, agency: RegisteredAgency
+) -> None:
+    _, challenge = pkce_pair()
+    params = authorize_params(agency.client_id, agency.redirect_uri, challenge)
+    browser = Browser(live_server.url)
+    sign_in = browser.follow(browser.get("/authorize?" + urlencode(params)))
+    create = re.search(r'href="(/sign-up\?next=[^"]+)"', sign_in.text)
+    assert create, "the sign-in page links to sign-up with the authorization"
+    email = new_address("from-agency")
+    page = browser.get(create.group(1).replace("&amp;", "&"))
+    assert browser.post_form(page, "/sign-up", {"email": email}).status_code == 200
+    link = smtp_server.wait_for(email, "Confirm your email address").link("/sign-up/confirm")
+    page = open_link(browser, link)
+    done = browser.post_form(page, "/sign-up/password", {"password": GOOD_PASSWORD})
+    assert done.headers["Location"] == "/account/factors/new"
+    setup = browser.get("/account/factors/totp/new")
+    secret = re.search(r'id="totp-secret">([A-Z2-7]+)<', setup.text)
+    assert secret
+    added = browser.post_form(
+        setup, "/account/factors/totp/new", {"code": pyotp.TOTP(secret.group(1)).now()}
+    )
+    assert added.headers["Location"].startswith("/authorize?")
+    consent = browser.follow(added)
+    assert 'name="decision"' in consent.text
