@@ -41,7 +41,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from token_endpoint import (
     CLIENT_ID,
-    CONFIG_NAME,
     DEFAULT_ADMIN_URL,
     FORM_HEADERS,
     REDIRECT_URI,
@@ -61,6 +60,7 @@ from token_endpoint import (
     free_port,
     prepare,
     run_load,
+    server_environment,
     split,
     throwaway_database,
 )
@@ -254,18 +254,7 @@ def main() -> int:
         with throwaway_database(args.database_url) as (database_url, dbname):
             port = free_port()
             issuer = f"http://127.0.0.1:{port}"
-            env = {
-                k: v
-                for k, v in os.environ.items()
-                if k not in ("REDIS_URL", "IDP_MASTER_KEY", "IDP_SECRET_KEY")
-            }
-            env.update(
-                DATABASE_URL=database_url,
-                IDP_DATA_DIR=str(work_dir / "data"),
-                IDP_ISSUER=issuer,
-                IDP_CONFIG=CONFIG_NAME,
-            )
-            os.environ["IDP_CONFIG"] = CONFIG_NAME
+            env = server_environment(database_url, work_dir, issuer)
             agency, minter, _ = prepare(argparse.Namespace(flows=0), env, work_dir, issuer)
             server = Server(env, port, work_dir / "server.log")
             peer: PeerServer | None = None

@@ -809,6 +809,24 @@ def describe_machine() -> str:
     return f"{os.cpu_count()} CPUs ({model}), {memory} memory, Python {sys.version.split()[0]}"
 
 
+def server_environment(database_url: str, work_dir: Path, issuer: str) -> dict[str, str]:
+    """The provider's environment for a run: this database, a fresh data folder, the
+    benchmark settings, and none of the caller's Redis or keys."""
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("REDIS_URL", "IDP_MASTER_KEY", "IDP_SECRET_KEY")
+    }
+    env.update(
+        DATABASE_URL=database_url,
+        IDP_DATA_DIR=str(work_dir / "data"),
+        IDP_ISSUER=issuer,
+        IDP_CONFIG=CONFIG_NAME,
+    )
+    os.environ["IDP_CONFIG"] = CONFIG_NAME
+    return env
+
+
 def main() -> int:
     args = parse_args()
     print(f"machine: {describe_machine()}")
@@ -817,18 +835,7 @@ def main() -> int:
         with throwaway_database(args.database_url) as (database_url, dbname):
             port = free_port()
             issuer = f"http://127.0.0.1:{port}"
-            env = {
-                k: v
-                for k, v in os.environ.items()
-                if k not in ("REDIS_URL", "IDP_MASTER_KEY", "IDP_SECRET_KEY")
-            }
-            env.update(
-                DATABASE_URL=database_url,
-                IDP_DATA_DIR=str(work_dir / "data"),
-                IDP_ISSUER=issuer,
-                IDP_CONFIG=CONFIG_NAME,
-            )
-            os.environ["IDP_CONFIG"] = CONFIG_NAME
+            env = server_environment(database_url, work_dir, issuer)
             agency, minter, people = prepare(args, env, work_dir, issuer)
             server = Server(env, port, work_dir / "server.log")
             try:
