@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
 
-from idp.proofing.ports.json_http import ServiceConfig, ServiceUnavailableError, post_json
+from idp.proofing.ports.json_http import ServiceConfig, ask_for_verdict
 
 
 class DeathVerdict(StrEnum):
@@ -72,15 +72,10 @@ class HttpsDeathRecords(DeathRecords):
                 "state": person.state,
             }
         }
-        try:
-            answer = post_json(self.config, body)
-        except ServiceUnavailableError as exc:
-            return DeathRecordResult(DeathVerdict.UNAVAILABLE, detail=str(exc))
-        verdict = _RESULTS.get(str(answer.get("result")))
-        if verdict is None:
-            return DeathRecordResult(DeathVerdict.UNAVAILABLE, detail="unknown result")
-        reference = answer.get("reference")
-        return DeathRecordResult(verdict, str(reference)[:100] if reference else None)
+        verdict = ask_for_verdict(self.config, body, _RESULTS)
+        if verdict.value is None:
+            return DeathRecordResult(DeathVerdict.UNAVAILABLE, detail=verdict.detail)
+        return DeathRecordResult(verdict.value, verdict.reference)
 
 
 class FakeDeathRecords(DeathRecords):

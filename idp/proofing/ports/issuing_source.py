@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
 
-from idp.proofing.ports.json_http import ServiceConfig, ServiceUnavailableError, post_json
+from idp.proofing.ports.json_http import ServiceConfig, ask_for_verdict
 
 
 class SourceVerdict(StrEnum):
@@ -96,15 +96,10 @@ class HttpsIssuingSource(IssuingSource):
                 "birthdate": query.birthdate.isoformat(),
             },
         }
-        try:
-            answer = post_json(self.config, body)
-        except ServiceUnavailableError as exc:
-            return SourceResult(SourceVerdict.UNAVAILABLE, detail=str(exc))
-        verdict = _RESULTS.get(str(answer.get("result")))
-        if verdict is None:
-            return SourceResult(SourceVerdict.UNAVAILABLE, detail="unknown result")
-        reference = answer.get("reference")
-        return SourceResult(verdict, str(reference)[:100] if reference else None)
+        verdict = ask_for_verdict(self.config, body, _RESULTS)
+        if verdict.value is None:
+            return SourceResult(SourceVerdict.UNAVAILABLE, detail=verdict.detail)
+        return SourceResult(verdict.value, verdict.reference)
 
 
 class FakeIssuingSource(IssuingSource):

@@ -11,10 +11,13 @@ service's error body could quote the person's data, which must not reach the log
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import requests
+
+V = TypeVar("V")
 
 
 class ServiceUnavailableError(Exception):
@@ -62,3 +65,29 @@ def post_json(config: ServiceConfig, body: dict[str, Any]) -> dict[str, Any]:
     if not isinstance(answer, dict) or answer.get("request_id") != request_id:
         raise ServiceUnavailableError("answer does not match the request")
     return answer
+
+
+@dataclass(frozen=True)
+class Verdict(Generic[V]):
+    """A record check's answer: its ``result`` mapped to a verdict (``None`` when the
+    service was unavailable or answered something unknown, ``detail`` saying which),
+    and the service's reference for the check."""
+
+    value: V | None
+    reference: str | None = None
+    detail: str = ""
+
+
+def ask_for_verdict(
+    config: ServiceConfig, body: dict[str, Any], results: Mapping[str, V]
+) -> Verdict[V]:
+    """POST ``body`` and read the ``result`` and ``reference`` of the answer."""
+    try:
+        answer = post_json(config, body)
+    except ServiceUnavailableError as exc:
+        return Verdict(None, detail=str(exc))
+    value = results.get(str(answer.get("result")))
+    if value is None:
+        return Verdict(None, detail="unknown result")
+    reference = answer.get("reference")
+    return Verdict(value, str(reference)[:100] if reference else None)
