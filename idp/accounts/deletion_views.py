@@ -4,13 +4,12 @@ email → link (30 minutes, once) → confirm → deleted 24 hours later unless 
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, render_template, request, url_for
+from flask import Blueprint, current_app, render_template, request
 from flask.typing import ResponseReturnValue
 
 from idp.accounts import deletion, email_links, forms, notices, repository
-from idp.accounts.email_links import LinkState, LinkUsedError
 from idp.accounts.mail_requests import handle_email_request
-from idp.db import Connection, transaction
+from idp.db import Connection
 from idp.events import record_event
 from idp.mail import queue_mail
 
@@ -47,22 +46,13 @@ def open_deletion_link() -> ResponseReturnValue:
 
 @bp.route("/account-deletion/confirm", methods=["GET", "POST"])
 def confirm() -> ResponseReturnValue:
-    token, link = forms.stashed_link("deletion")
-    if link.state is not LinkState.VALID or link.account_id is None:
-        email_links.forget("deletion")
-        return forms.link_problem(link, url_for("deletion.request_deletion"))
+    token, link = forms.held_link("deletion", "deletion.request_deletion")
     if request.method == "GET":
         return render_template("accounts/deletion_confirm.html", email=link.email)
-    try:
-        with transaction() as conn:
-            email_links.consume_or_raise(conn, "deletion", token)
-            due_at = deletion.schedule_deletion(
-                conn, link.account_id, current_app.config["IDP_SETTINGS"].issuer
-            )
-    except LinkUsedError as exc:
-        email_links.forget("deletion")
-        return forms.link_problem(exc.link, url_for("deletion.request_deletion"))
-    email_links.forget("deletion")
+    with forms.spending_link("deletion", token, "deletion.request_deletion") as (conn, _):
+        due_at = deletion.schedule_deletion(
+            conn, str(link.account_id), current_app.config["IDP_SETTINGS"].issuer
+        )
     return render_template("accounts/deletion_scheduled.html", due_at=due_at)
 
 
@@ -73,18 +63,9 @@ def open_cancel_link() -> ResponseReturnValue:
 
 @bp.route("/account-deletion/keep", methods=["GET", "POST"])
 def keep() -> ResponseReturnValue:
-    token, link = forms.stashed_link("deletion-cancel")
-    if link.state is not LinkState.VALID or link.account_id is None:
-        email_links.forget("deletion-cancel")
-        return forms.link_problem(link, url_for("auth.sign_in"))
+    token, link = forms.held_link("deletion-cancel", "auth.sign_in")
     if request.method == "GET":
         return render_template("accounts/deletion_keep.html")
-    try:
-        with transaction() as conn:
-            email_links.consume_or_raise(conn, "deletion-cancel", token)
-            deletion.cancel_scheduled_deletion(conn, link.account_id)
-    except LinkUsedError as exc:
-        email_links.forget("deletion-cancel")
-        return forms.link_problem(exc.link, url_for("auth.sign_in"))
-    email_links.forget("deletion-cancel")
+    with forms.spending_link("deletion-cancel", token, "auth.sign_in") as (conn, _):
+        deletion.cancel_scheduled_deletion(conn, str(link.account_id))
     return render_template("accounts/deletion_cancelled.html")

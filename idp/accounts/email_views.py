@@ -26,7 +26,7 @@ from limits import parse
 
 from idp.accounts import email_addresses, email_links, forms
 from idp.accounts.email_addresses import ADD_EMAIL, AddOutcome
-from idp.accounts.email_links import LinkState, LinkUsedError
+from idp.accounts.email_links import LinkUsedError
 from idp.accounts.email_repository import AddressHeldError
 from idp.accounts.repository import is_uuid
 from idp.db import transaction
@@ -91,10 +91,7 @@ def open_email_link() -> Any:
 
 
 def confirm_email() -> Any:
-    token, link = forms.stashed_link(ADD_EMAIL)
-    if link.state is not LinkState.VALID:
-        email_links.forget(ADD_EMAIL)
-        return forms.link_problem(link, url_for("account.new_email"))
+    token, link = forms.held_link(ADD_EMAIL, "account.new_email", needs_account=False)
     if link.account_id != _account_id():
         return _problem(
             "This link is for another account",

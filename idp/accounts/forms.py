@@ -5,14 +5,16 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterator
+from contextlib import contextmanager
 
-from flask import redirect, render_template, request, url_for
+from flask import abort, make_response, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from werkzeug.datastructures import MultiDict
 
 from idp.accounts import email_links
-from idp.accounts.email_links import Link, LinkState, Purpose
-from idp.db import transaction
+from idp.accounts.email_links import Link, LinkState, LinkUsedError, Purpose
+from idp.db import Connection, transaction
 
 MAX_EMAIL = 254
 # Longer than any acceptable password, so the policy can say "too long" in words;
@@ -84,3 +86,29 @@ def stashed_link(purpose: Purpose) -> tuple[str, Link]:
     token = email_links.stashed(purpose)
     with transaction() as conn:
         return token or "", email_links.look_up(conn, purpose, token)
+
+
+def held_link(purpose: Purpose, start_over: str, *, needs_account: bool = True) -> tuple[str, Link]:
+    """The token :func:`open_link` kept and its link, still valid; otherwise the request
+    ends here with the "link problem" page (and a way to ``start_over``)."""
+    token, link = stashed_link(purpose)
+    if link.state is not LinkState.VALID or (needs_account and link.account_id is None):
+        email_links.forget(purpose)
+        abort(make_response(link_problem(link, url_for(start_over))))
+    return token, link
+
+
+@contextmanager
+def spending_link(
+    purpose: Purpose, token: str, start_over: str
+) -> Iterator[tuple[Connection, Link]]:
+    """A transaction that uses the link up and does the link's work with it. If the link
+    was used or expired meanwhile (by another tab), nothing happens and the request ends
+    with the "link problem" page."""
+    try:
+        with transaction() as conn:
+            yield conn, email_links.consume_or_raise(conn, purpose, token)
+    except LinkUsedError as exc:
+        email_links.forget(purpose)
+        abort(make_response(link_problem(exc.link, url_for(start_over))))
+    email_links.forget(purpose)

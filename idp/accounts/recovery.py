@@ -8,7 +8,7 @@ factor as usual. It ends every session of the account and revokes remembered bro
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, render_template, request, url_for
+from flask import Blueprint, current_app, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, logout_user
 
@@ -23,9 +23,8 @@ from idp.accounts import (
     session_auth,
 )
 from idp.accounts import password_policy as policy
-from idp.accounts.email_links import LinkState, LinkUsedError
 from idp.accounts.mail_requests import handle_email_request
-from idp.db import Connection, transaction
+from idp.db import Connection
 from idp.events import record_event
 from idp.mail import queue_mail
 from idp.vault import service as vault
@@ -63,10 +62,8 @@ def open_reset_link() -> ResponseReturnValue:
 
 @bp.route("/forgot-password/new-password", methods=["GET", "POST"])
 def new_password() -> ResponseReturnValue:
-    token, link = forms.stashed_link("password-reset")
-    if link.state is not LinkState.VALID or link.account_id is None:
-        email_links.forget("password-reset")
-        return forms.link_problem(link, url_for("recovery.forgot_password"))
+    token, link = forms.held_link("password-reset", "recovery.forgot_password")
+    account_id = str(link.account_id)
     if request.method == "GET":
         return render_template("accounts/reset_password.html", email=link.email)
     password = forms.read_password(request.form)
@@ -75,14 +72,9 @@ def new_password() -> ResponseReturnValue:
         errors = policy.describe(reasons) or ["Enter a password."]
         return render_template("accounts/reset_password.html", email=link.email, errors=errors), 400
     password_hash = passwords.hash_password(password)
-    try:
-        with transaction() as conn:
-            used = email_links.consume_or_raise(conn, "password-reset", token)
-            _reset_password(conn, link.account_id, used.email, password_hash)
-    except LinkUsedError as exc:
-        email_links.forget("password-reset")
-        return forms.link_problem(exc.link, url_for("recovery.forgot_password"))
-    _sign_out_here(link.account_id)
+    with forms.spending_link("password-reset", token, "recovery.forgot_password") as (conn, used):
+        _reset_password(conn, account_id, used.email, password_hash)
+    _sign_out_here(account_id)
     return render_template("accounts/password_changed.html")
 
 
@@ -106,20 +98,13 @@ def open_not_me_link() -> ResponseReturnValue:
 
 @bp.route("/this-wasnt-me/lock", methods=["GET", "POST"])
 def lock_account() -> ResponseReturnValue:
-    token, link = forms.stashed_link("not-me")
-    if link.state is not LinkState.VALID or link.account_id is None:
-        email_links.forget("not-me")
-        return forms.link_problem(link, url_for("recovery.forgot_password"))
+    token, link = forms.held_link("not-me", "recovery.forgot_password")
+    account_id = str(link.account_id)
     if request.method == "GET":
         return render_template("accounts/not_me.html")
-    try:
-        with transaction() as conn:
-            email_links.consume_or_raise(conn, "not-me", token)
-            alerts.lock_for_reset(conn, link.account_id)
-    except LinkUsedError as exc:
-        email_links.forget("not-me")
-        return forms.link_problem(exc.link, url_for("recovery.forgot_password"))
-    _sign_out_here(link.account_id)
+    with forms.spending_link("not-me", token, "recovery.forgot_password") as (conn, _):
+        alerts.lock_for_reset(conn, account_id)
+    _sign_out_here(account_id)
     return render_template("accounts/locked.html")
 
 

@@ -7,15 +7,14 @@ account is sent a note pointing to sign-in and password reset instead of a link.
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, redirect, render_template, request
 from flask.typing import ResponseReturnValue
 
 from idp.accounts import email_links, forms, notices, passwords, repository, session_auth
 from idp.accounts import password_policy as policy
-from idp.accounts.email_links import LinkState, LinkUsedError
 from idp.accounts.mail_requests import handle_email_request
 from idp.accounts.views import safe_next
-from idp.db import Connection, transaction
+from idp.db import Connection
 from idp.events import record_event
 from idp.mail import queue_mail
 
@@ -56,10 +55,7 @@ def confirm() -> ResponseReturnValue:
 
 @bp.route("/sign-up/password", methods=["GET", "POST"])
 def choose_password() -> ResponseReturnValue:
-    token, link = forms.stashed_link("sign-up")
-    if link.state is not LinkState.VALID:
-        email_links.forget("sign-up")
-        return forms.link_problem(link, url_for("signup.start"))
+    token, link = forms.held_link("sign-up", "signup.start", needs_account=False)
     if request.method == "GET":
         return render_template("accounts/sign_up_password.html", email=link.email)
     password = forms.read_password(request.form)
@@ -72,17 +68,12 @@ def choose_password() -> ResponseReturnValue:
     password_hash = passwords.hash_password(password)
     account_id = repository.new_account_id()
     try:
-        with transaction() as conn:
-            used = email_links.consume_or_raise(conn, "sign-up", token)
+        with forms.spending_link("sign-up", token, "signup.start") as (conn, used):
             repository.insert_account(conn, used.email, password_hash, account_id)
             record_event(conn, "account.created", account_id=account_id)
-    except LinkUsedError as exc:
-        email_links.forget("sign-up")
-        return forms.link_problem(exc.link, url_for("signup.start"))
     except repository.EmailTakenError:
         email_links.forget("sign-up")
         return render_template("accounts/sign_up_taken.html"), 409
-    email_links.forget("sign-up")
     next_url = session_auth.complete_sign_in(account_id, link.email, ["pwd"])
     session_auth.set_next(next_url)  # back to the agency once a factor is set up
     return redirect(FACTOR_SETUP)
