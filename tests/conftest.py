@@ -204,19 +204,31 @@ def public_agency(live_server: LiveServer, tmp_path: Path) -> RegisteredAgency:
 
 @pytest.fixture(scope="session")
 def localhost_server(live_server: LiveServer) -> LiveServer:
-    """The provider again, on the same database, keys and mail server, with ``localhost``
-    as its issuer's host: browsers refuse WebAuthn on an IP address."""
+    """The provider again with ``localhost`` as its issuer's host: browsers refuse
+    WebAuthn on an IP address."""
+    return another_server(live_server, "localhost")
+
+
+@pytest.fixture(scope="session")
+def development_server(live_server: LiveServer) -> LiveServer:
+    """The provider again in development mode (``/dev/letters``, ``/dev/outbox``)."""
+    return another_server(live_server, "127.0.0.1", development=True)
+
+
+def another_server(live_server: LiveServer, host: str, **settings: Any) -> LiveServer:
+    """A second provider app on the same database, keys and mail server."""
     port = _free_port()
-    url = f"http://localhost:{port}"
-    settings = live_server.app.config["IDP_SETTINGS"]
+    url = f"http://{host}:{port}"
     config: dict[str, Any] = {
         "database_url": live_server.database_url,
         "data_dir": live_server.data_dir,
         "issuer": url,
         "testing": True,
+        **settings,
     }
-    if settings.smtp_url:
-        config["smtp_url"] = settings.smtp_url
+    smtp_url = live_server.app.config["IDP_SETTINGS"].smtp_url
+    if smtp_url:
+        config["smtp_url"] = smtp_url
     app = create_app(config)
     serve(app, port)
     return LiveServer(url, app, live_server.data_dir, live_server.database_url)

@@ -142,8 +142,12 @@ class StoredCredential:
 
     @property
     def amr(self) -> str:
-        """RFC 8176: ``swk`` for a platform authenticator, ``hwk`` for a security key."""
-        return "swk" if self.platform else "hwk"
+        return amr_for(self.platform)
+
+
+def amr_for(platform: bool) -> str:
+    """RFC 8176: ``swk`` for a platform authenticator, ``hwk`` for a security key."""
+    return "swk" if platform else "hwk"
 
 
 @dataclass(frozen=True)
@@ -159,7 +163,7 @@ class NewCredential:
 
     @property
     def amr(self) -> str:
-        return "swk" if self.platform else "hwk"
+        return amr_for(self.platform)
 
 
 @dataclass(frozen=True)

@@ -10,31 +10,12 @@ import re
 import tempfile
 from pathlib import Path
 
-import pytest
 from playwright.sync_api import Page, expect
 
-from idp import create_app
 from tests.browser.conftest import BrokenResources, Screenshots
 from tests.browser.test_demo_agency import enter_code, enter_password
-from tests.conftest import LiveServer, Person, _free_port, make_person, serve
+from tests.conftest import LiveServer, Person, make_person
 from tests.proofing.conftest import licence_photos, unique_licence
-
-
-@pytest.fixture(scope="module")
-def development_server(live_server: LiveServer) -> LiveServer:
-    port = _free_port()
-    url = f"http://127.0.0.1:{port}"
-    app = create_app(
-        {
-            "database_url": live_server.database_url,
-            "data_dir": live_server.data_dir,
-            "issuer": url,
-            "testing": True,
-            "development": True,
-        }
-    )
-    serve(app, port)
-    return LiveServer(url, app, live_server.data_dir, live_server.database_url)
 
 
 def test_verify_with_a_licence_and_a_letter(

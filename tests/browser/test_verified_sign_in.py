@@ -18,7 +18,6 @@ import pytest
 from joserfc.jwk import RSAKey
 from playwright.sync_api import Browser, FilePayload, Frame, Page, expect
 
-from idp import create_app
 from idp.demo.agency import VERIFIED, create_agency_app
 from tests.browser.conftest import AGENCY_NAME, BrokenResources, DemoAgency, Screenshots
 from tests.browser.test_demo_agency import (
@@ -50,23 +49,6 @@ class Applicant:
     front: bytes
     back: bytes
     first_userinfo: dict[str, Any] | None = None
-
-
-@pytest.fixture(scope="module")
-def development_server(live_server: LiveServer) -> LiveServer:
-    port = _free_port()
-    url = f"http://127.0.0.1:{port}"
-    app = create_app(
-        {
-            "database_url": live_server.database_url,
-            "data_dir": live_server.data_dir,
-            "issuer": url,
-            "testing": True,
-            "development": True,
-        }
-    )
-    serve(app, port)
-    return LiveServer(url, app, live_server.data_dir, live_server.database_url)
 
 
 @pytest.fixture(scope="module")
