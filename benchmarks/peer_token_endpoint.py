@@ -193,7 +193,7 @@ def peer_phase(
     bodies = [agency.token_request(code, verifier) for code, verifier in pairs]
     port = int(urlsplit(peer.url).port or 80)
     chunks = [(port, chunk) for chunk in split(bodies, concurrency)]
-    return run_load(_exchange_worker, chunks, peer.pid, NoBackends())  # type: ignore[arg-type]
+    return run_load(_exchange_worker, chunks, [peer.pid], NoBackends())  # type: ignore[arg-type]
 
 
 # --- versions ---------------------------------------------------------------------------
@@ -266,7 +266,7 @@ def main() -> int:
                 browser = Browser(server.url)
                 browser.sign_in_and_authorize(minter)
                 cookies = dict(browser.http.cookies)
-                print(f"ours: idp serve --workers 1 at {server.url}, pid {server.worker_pid}")
+                print(f"ours: idp serve --workers 1 at {server.url}, {server.describe_pids()}")
                 print(f"  ID token check: {check_id_token(server.url, agency, cookies)}")
                 peer_cookies = peer_session(peer.url)
                 print(f"peer: node server.mjs at {peer.url}, pid {peer.pid}")
@@ -282,7 +282,7 @@ def main() -> int:
                     ours = exchanges_phase(
                         server, agency, cookies, args.exchanges, args.concurrency, backends
                     )
-                    print(f"\nround {number}, ours (idp, gunicorn gthread, PostgreSQL):")
+                    print(f"\nround {number}, ours (idp, uWSGI router + 1 worker, PostgreSQL):")
                     print(ours.describe("exchanges"))
                     theirs = peer_phase(
                         peer, peer_agency, peer_cookies, args.exchanges, args.concurrency

@@ -1,9 +1,10 @@
 """Throughput of the token endpoint and of whole sign-ins, per core of server CPU.
 
-One server worker (``idp serve --workers 1``: gunicorn, gthread) runs against a
-throwaway database on a real PostgreSQL. Load comes from separate processes, so what
-counts is the CPU time the worker process spends (user + system, from ``/proc``) while
-it serves the timed requests. Two figures are measured:
+One server worker (``idp serve --workers 1``: uWSGI's HTTP router in front of one
+worker process with threads) runs against a throwaway database on a real PostgreSQL.
+Load comes from separate processes, so what counts is the CPU time the server's
+processes spend (master, HTTP router and worker; user + system, from ``/proc``) while
+they serve the timed requests. Two figures are measured:
 
 (a) authorization-code exchanges at ``/token``: ``private_key_jwt`` client
     authentication with a fresh RS256 assertion each time, and an RS256 ID token
@@ -88,6 +89,12 @@ def cpu_times(pid: int) -> tuple[float, float]:
 
 def cpu_seconds(pid: int) -> float:
     return sum(cpu_times(pid))
+
+
+def total_cpu_times(pids: list[int]) -> tuple[float, float]:
+    """User and system CPU seconds of several processes together."""
+    times = [cpu_times(pid) for pid in pids]
+    return sum(user for user, _ in times), sum(system for _, system in times)
 
 
 def child_pids(parent: int) -> list[int]:
@@ -367,7 +374,7 @@ class Measurement:
         lines = [
             f"  {self.requests} {unit} ({self.failed} failed) in {self.wall:.2f} s wall",
             f"  wall-clock rate:          {self.per_second:8.1f} {unit}/s",
-            f"  server worker CPU:        {self.server_cpu:8.2f} s "
+            f"  server CPU:               {self.server_cpu:8.2f} s "
             f"({1000 * self.server_cpu / self.requests:.2f} ms per {unit[:-1]}, "
             f"{100 * self.server_system / self.server_cpu:.0f}% of it in the kernel)",
             f"  per server CPU core:      {self.per_core:8.1f} {unit}/s",
@@ -385,10 +392,11 @@ class Measurement:
 def run_load(
     target: Callable[..., None],
     chunks: list[tuple[Any, ...]],
-    worker_pid: int,
+    server_pids: list[int],
     backends: BackendCpu,
 ) -> Measurement:
-    """Run one load process per chunk, all released at once; measure the server worker."""
+    """Run one load process per chunk, all released at once; measure the server's
+    processes."""
     context = multiprocessing.get_context("fork")
     barrier = context.Barrier(len(chunks) + 1)
     results = context.Queue()
@@ -398,10 +406,10 @@ def run_load(
     for process in processes:
         process.start()
     database_before = backends.sample()
-    user_before, system_before = cpu_times(worker_pid)
+    user_before, system_before = total_cpu_times(server_pids)
     barrier.wait()
     outcomes = [results.get(timeout=600) for _ in processes]
-    user_after, system_after = cpu_times(worker_pid)
+    user_after, system_after = total_cpu_times(server_pids)
     database_after = backends.sample()
     for process in processes:
         process.join()
@@ -457,7 +465,8 @@ def run_idp(env: dict[str, str], *args: str) -> str:
 
 
 class Server:
-    """``idp serve --workers 1`` on 127.0.0.1, its access log going to a file."""
+    """``idp serve --workers 1`` on 127.0.0.1, its access log going to a file. Its
+    processes are uWSGI's master, the HTTP router and one worker."""
 
     def __init__(self, env: dict[str, str], port: int, log_path: Path) -> None:
         self._log = log_path.open("wb")
@@ -470,18 +479,26 @@ class Server:
         )
         self.log_path = log_path
         self.url = f"http://127.0.0.1:{port}"
-        self.worker_pid = self._wait_until_ready()
+        self.worker_pid, self.router_pid = self._wait_until_ready()
+        self.pids = [self.process.pid, self.router_pid, self.worker_pid]
 
-    def _wait_until_ready(self, timeout: float = 60.0) -> int:
+    def describe_pids(self) -> str:
+        return (
+            f"pids: master {self.process.pid}, router {self.router_pid}, worker {self.worker_pid}"
+        )
+
+    def _wait_until_ready(self, timeout: float = 60.0) -> tuple[int, int]:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise BenchmarkError("the server exited:\n" + self.log_path.read_text()[-3000:])
             try:
                 response = requests.get(f"{self.url}/.well-known/openid-configuration", timeout=2)
-                workers = child_pids(self.process.pid)
-                if response.status_code == 200 and len(workers) == 1:
-                    return workers[0]
+                log = self.log_path.read_text(errors="replace")
+                worker = re.search(r"spawned uWSGI worker 1 \(pid: (\d+)", log)
+                router = re.search(r"spawned uWSGI http 1 \(pid: (\d+)\)", log)
+                if response.status_code == 200 and worker and router:
+                    return int(worker.group(1)), int(router.group(1))
             except requests.ConnectionError:
                 pass
             time.sleep(0.2)
@@ -551,14 +568,14 @@ def exchanges_phase(
     bodies = [agency.token_request(code, verifier) for code, verifier in pairs]
     port = int(urlsplit(server.url).port or 80)
     chunks = [(port, chunk) for chunk in split(bodies, concurrency)]
-    return run_load(_exchange_worker, chunks, server.worker_pid, backends)
+    return run_load(_exchange_worker, chunks, server.pids, backends)
 
 
 def flows_phase(
     server: Server, agency: Agency, people: list[Person], concurrency: int, backends: BackendCpu
 ) -> Measurement:
     chunks = [(server.url, chunk, agency) for chunk in split(people, concurrency)]
-    return run_load(_flow_worker, chunks, server.worker_pid, backends)
+    return run_load(_flow_worker, chunks, server.pids, backends)
 
 
 # --- sampling the real worker with py-spy (optional) -------------------------------------
@@ -577,7 +594,7 @@ CATEGORIES = (
     ("rest of the Flask app and Authlib", ("flask/app.py",)),
 )
 SPY_RATE = 500
-OUTSIDE_APP = "gunicorn outside the app (HTTP parsing, keep-alive, access log)"
+OUTSIDE_APP = "uWSGI worker outside the app (request intake, access log)"
 
 
 def py_spy_command() -> str | None:
@@ -611,7 +628,7 @@ def spy_phase(
     time.sleep(1.0)
     port = int(urlsplit(server.url).port or 80)
     chunks = [(port, chunk) for chunk in split(bodies, concurrency)]
-    measured = run_load(_exchange_worker, chunks, server.worker_pid, backends)
+    measured = run_load(_exchange_worker, chunks, server.pids, backends)
     spy.send_signal(signal.SIGINT)
     spy.wait(timeout=60)
     if not output.exists():
@@ -918,7 +935,7 @@ def measure(
     minter: Person,
     people: list[Person],
 ) -> dict[str, Any]:
-    print(f"server: idp serve --workers 1 at {server.url}, worker pid {server.worker_pid}")
+    print(f"server: idp serve --workers 1 at {server.url}, {server.describe_pids()}")
     browser = Browser(server.url)
     browser.sign_in_and_authorize(minter)
     cookies = dict(browser.http.cookies)

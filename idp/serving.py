@@ -1,43 +1,93 @@
-"""Serving the app with gunicorn (threads in each worker process)."""
+"""Serving the app with uWSGI: a master process, an HTTP router and worker processes
+with threads.
+
+The router (C, event-driven) holds the clients' HTTP/1.1 keep-alive connections and
+passes each request to a free worker over a private Unix socket; the workers' request
+parsing, environ building and access log run in C too. That makes a token request
+about a quarter cheaper in CPU than under gunicorn (see docs/benchmarks.md). Idle
+connections cost no worker thread. TLS is terminated in front of the provider by the
+proxy or load balancer of the deployment.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+import os
+from pathlib import Path
 
-from gunicorn.app.base import BaseApplication
+import click
+import pyuwsgi
 
 from idp.db import Database, resolve_database_url
 from idp.migrate import apply_migrations
 from idp.settings import load_settings
 
+# Request line plus headers, in bytes: room for long logout hints and cookies.
+REQUEST_BUFFER = 65535
 
-class _Server(BaseApplication):  # type: ignore[misc]
-    def __init__(self, options: dict[str, Any]) -> None:
-        self._options = options
-        super().__init__()
+# sun_path holds 108 bytes on Linux, the terminating NUL included.
+MAX_SOCKET_PATH = 107
 
-    def load_config(self) -> None:
-        for name, value in self._options.items():
-            self.cfg.set(name, value)
+# The access log holds the path only: never a query string (codes, states, hints).
+ACCESS_LOG_FORMAT = '%(addr) "%(method) %(var.PATH_INFO)" %(status) %(size) %(msecs)ms'
 
-    def load(self) -> Any:
-        from idp import create_app
 
-        return create_app()
+def uwsgi_arguments(host: str, port: int, workers: int, threads: int, socket: Path) -> list[str]:
+    """uWSGI's command line for serving the app at ``host:port``; the router reaches
+    the workers through the Unix socket ``socket``."""
+    return [
+        "--strict",
+        "--master",
+        f"--processes={workers}",
+        f"--threads={threads}",
+        "--enable-threads",
+        f"--http={host}:{port}",
+        "--http-keepalive",
+        # Only the router may speak to the workers: their protocol can set any variable.
+        f"--socket={socket}",
+        "--chmod-socket=600",
+        f"--http-to={socket}",
+        "--vacuum",
+        "--module=idp.wsgi:application",
+        # Each worker builds its own app (database pool, threads) after the fork.
+        "--lazy-apps",
+        "--need-app",
+        "--py-call-osafterfork",
+        "--single-interpreter",
+        "--thunder-lock",
+        f"--buffer-size={REQUEST_BUFFER}",
+        f"--log-format={ACCESS_LOG_FORMAT}",
+        # A client that goes away mid-response is not an error of ours.
+        "--ignore-sigpipe",
+        "--ignore-write-errors",
+        "--disable-write-exception",
+        # SIGTERM stops the server: workers finish the requests they are serving.
+        "--hook-master-start=unix_signal:15 gracefully_kill_them_all",
+        "--worker-reload-mercy=30",
+        "--no-orphans",
+    ]
 
 
 def run_server(host: str, port: int, workers: int, threads: int = 4) -> None:
-    """Apply migrations once, then serve until interrupted."""
+    """Apply migrations once, then serve until SIGTERM or SIGINT."""
     settings = load_settings()
-    apply_migrations(Database(resolve_database_url(settings), max_size=1))
-    _Server(
-        {
-            "bind": f"{host}:{port}",
-            "workers": workers,
-            "threads": threads,
-            "worker_class": "gthread",
-            "accesslog": "-",
-            # The access log holds paths only: never query strings (codes, states, hints).
-            "access_log_format": '%(h)s "%(m)s %(U)s" %(s)s %(B)s %(M)sms',
-        }
-    ).run()
+    database = Database(resolve_database_url(settings), max_size=1)
+    try:
+        apply_migrations(database)
+    finally:
+        database.close()
+    socket = _worker_socket(settings.data_dir, port)
+    pyuwsgi.run(uwsgi_arguments(host, port, workers, threads, socket))
+
+
+def _worker_socket(data_dir: Path, port: int) -> Path:
+    """The workers' Unix socket, in a folder of the data folder only this user can enter."""
+    folder = data_dir.resolve() / "run"
+    folder.mkdir(parents=True, exist_ok=True)
+    os.chmod(folder, 0o700)
+    socket = folder / f"workers-{port}.sock"
+    if len(os.fsencode(socket)) > MAX_SOCKET_PATH:
+        raise click.UsageError(
+            f"The data folder's path is too long for a Unix socket: {socket}. "
+            "Set IDP_DATA_DIR to a shorter path."
+        )
+    return socket
