@@ -2,7 +2,8 @@
 
 An assertion is checked against every key the agency registered, so an agency can
 rotate keys; its audience must be the token endpoint or the issuer; a ``jti`` is
-accepted once.
+accepted once. The ``jti`` is spent in the same statement that consumes the code, so a
+code exchange costs one database round trip.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from typing import Any
 
 from authlib.oauth2.rfc6749 import InvalidClientError
 from authlib.oauth2.rfc7523 import JWTBearerClientAssertion
+from flask import g
 from joserfc import jws
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
@@ -19,8 +21,27 @@ from joserfc.jwk import KeySet
 from idp.db import transaction
 from idp.oidc import repository
 from idp.oidc.models import Agency
+from idp.oidc.repository import AssertionId
 
 ASSERTION_ALGORITHMS = ["RS256", "ES256"]
+REPLAYED_ASSERTION = "JWT ID is used before."
+
+
+def take_unspent_assertion() -> AssertionId | None:
+    """The authenticated assertion's ``jti``, which the caller now spends."""
+    assertion: AssertionId | None = g.pop("idp_unspent_assertion", None)
+    return assertion
+
+
+def spend_unspent_assertion() -> None:
+    """Remember the ``jti`` of an assertion whose request failed before its code was
+    looked up, so that it cannot be replayed either."""
+    assertion = take_unspent_assertion()
+    if assertion is not None:
+        with transaction() as conn:
+            repository.record_assertion_jti(
+                conn, assertion.client_id, assertion.jti, assertion.expires_at
+            )
 
 
 class PrivateKeyJwtAuth(JWTBearerClientAssertion):  # type: ignore[misc]
@@ -42,11 +63,12 @@ class PrivateKeyJwtAuth(JWTBearerClientAssertion):  # type: ignore[misc]
         return headers, claims
 
     def validate_jti(self, claims: dict[str, Any], jti: Any) -> bool:
+        """Check the ``jti``'s shape and hold it to be spent with the code (one
+        statement); :func:`spend_unspent_assertion` spends it if the request fails first."""
         if not isinstance(jti, str) or not jti or len(jti) > 200:
             return False
-        # The jti is remembered until the assertion expires; after that it is refused anyway.
-        with transaction() as conn:
-            return repository.record_assertion_jti(conn, claims["sub"], jti, int(claims["exp"]))
+        g.idp_unspent_assertion = AssertionId(claims["sub"], jti, int(claims["exp"]))
+        return True
 
     def resolve_client_public_key(self, client: Agency) -> Callable[[Any], Any]:
         keys = client.jwks

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, ClassVar
 
-from authlib.oauth2.rfc6749 import InvalidRequestError, OAuth2Request, grants
+from authlib.oauth2.rfc6749 import InvalidClientError, InvalidRequestError, OAuth2Request, grants
 from authlib.oauth2.rfc7636 import CodeChallenge
 from authlib.oidc.core import UserInfo
 from authlib.oidc.core.grants import OpenIDCode
@@ -23,6 +23,7 @@ from flask import current_app, g
 from idp.db import transaction
 from idp.oidc import repository
 from idp.oidc.assurance import UnsupportedAcrError, parse_acr_values
+from idp.oidc.client_auth import REPLAYED_ASSERTION, take_unspent_assertion
 from idp.oidc.models import Agency, AuthorizationCode, Subject
 from idp.vault.crypto import open_for_holder, seal_for_holder
 
@@ -76,7 +77,12 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):  # type: ignore[mis
     def query_authorization_code(self, code: str, client: Agency) -> AuthorizationCode | None:
         code_hash = hash_secret(code)
         with transaction() as conn:
-            row = repository.consume_code(conn, code_hash, client.client_id)
+            found = repository.consume_code(
+                conn, code_hash, client.client_id, take_unspent_assertion()
+            )
+            if not found.assertion_fresh:
+                raise InvalidClientError(description=REPLAYED_ASSERTION)
+            row = found.code
             if row is None:
                 # Unknown, expired or reused: whatever a reused code issued is revoked.
                 repository.revoke_tokens_from_code(conn, code_hash)

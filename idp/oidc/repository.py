@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -89,28 +90,83 @@ def nonce_was_used(conn: Connection, client_id: str, nonce: str) -> bool:
     return row is not None
 
 
-def consume_code(conn: Connection, code_hash: bytes, client_id: str) -> dict[str, Any] | None:
-    """Mark an unexpired, unused code as used and return it with its subject.
+_CONSUME_CODE = """
+    WITH consumed AS (
+        UPDATE authorization_codes SET used_at = now()
+        WHERE code_hash = %(code_hash)s AND client_id = %(client_id)s
+          AND used_at IS NULL AND expires_at > now()
+        RETURNING *
+    )
+    SELECT consumed.*, accounts.email, pairwise_subjects.sub
+    FROM consumed
+    JOIN accounts ON accounts.id = consumed.account_id
+    JOIN pairwise_subjects ON pairwise_subjects.account_id = consumed.account_id
+         AND pairwise_subjects.client_id = consumed.client_id
+"""
 
-    Returns ``None`` when the code is unknown, expired, already used or not this
-    client's; the caller then revokes whatever the code issued before.
-    """
-    return conn.execute(
-        """
-        WITH consumed AS (
-            UPDATE authorization_codes SET used_at = now()
-            WHERE code_hash = %(code_hash)s AND client_id = %(client_id)s
-              AND used_at IS NULL AND expires_at > now()
-            RETURNING *
-        )
+# The same, consuming the code only if the assertion's jti is recorded for the first
+# time; one row always comes back, saying whether it was, with the code's columns NULL
+# when no code was consumed.
+_SPEND_ASSERTION_AND_CONSUME_CODE = """
+    WITH spent AS (
+        INSERT INTO client_assertion_jtis (client_id, jti, expires_at)
+        VALUES (%(client_id)s, %(jti)s, to_timestamp(%(expires_at)s))
+        ON CONFLICT DO NOTHING
+        RETURNING 1
+    ), consumed AS (
+        UPDATE authorization_codes SET used_at = now()
+        WHERE code_hash = %(code_hash)s AND client_id = %(client_id)s
+          AND used_at IS NULL AND expires_at > now()
+          AND EXISTS (SELECT FROM spent)
+        RETURNING *
+    ), code AS (
         SELECT consumed.*, accounts.email, pairwise_subjects.sub
         FROM consumed
         JOIN accounts ON accounts.id = consumed.account_id
         JOIN pairwise_subjects ON pairwise_subjects.account_id = consumed.account_id
              AND pairwise_subjects.client_id = consumed.client_id
-        """,
-        {"code_hash": code_hash, "client_id": client_id},
-    ).fetchone()
+    )
+    SELECT EXISTS (SELECT FROM spent) AS assertion_fresh, code.*
+    FROM (SELECT) AS one LEFT JOIN code ON true
+"""
+
+
+@dataclass(frozen=True)
+class AssertionId:
+    """The ``jti`` of a client assertion, to be spent with the code it came for."""
+
+    client_id: str
+    jti: str
+    expires_at: int  # the assertion's ``exp``; after it the assertion is refused anyway
+
+
+@dataclass(frozen=True)
+class Exchange:
+    """What one code-exchange statement found."""
+
+    assertion_fresh: bool
+    code: dict[str, Any] | None  # the consumed code with its subject, if it was valid
+
+
+def consume_code(
+    conn: Connection, code_hash: bytes, client_id: str, assertion: AssertionId | None = None
+) -> Exchange:
+    """Spend the client assertion's ``jti`` and consume the code, in one statement.
+
+    The code is consumed only if the ``jti`` was never seen before, so a replayed
+    assertion leaves the code to its rightful holder. ``code`` is ``None`` when the code
+    is unknown, expired, already used or not this client's; the caller then revokes
+    whatever the code issued before. A public client has no assertion to spend.
+    """
+    params: dict[str, Any] = {"code_hash": code_hash, "client_id": client_id}
+    if assertion is None:
+        return Exchange(True, conn.execute(_CONSUME_CODE, params).fetchone())
+    params.update(jti=assertion.jti, expires_at=assertion.expires_at)
+    found = conn.execute(_SPEND_ASSERTION_AND_CONSUME_CODE, params).fetchone()
+    if found is None:  # the statement returns exactly one row
+        raise RuntimeError("the code exchange statement returned no row")
+    fresh = found.pop("assertion_fresh")
+    return Exchange(fresh, found if found["code_hash"] is not None else None)
 
 
 def revoke_tokens_from_code(conn: Connection, code_hash: bytes) -> int:

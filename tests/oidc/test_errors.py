@@ -162,6 +162,34 @@ def test_replayed_assertion_jti_is_refused(
     }
 
 
+def test_replayed_assertion_leaves_the_code_to_its_holder(
+    live_server: LiveServer, agency: RegisteredAgency, person: Person
+) -> None:
+    token_url = f"{live_server.url}/token"
+    spent = agency.keys[0].assertion(agency.client_id, token_url)
+    first = exchange(live_server, mint_code(live_server, agency, person), client_assertion=spent)
+    assert first.status_code == 200
+    code = mint_code(live_server, agency, person_with_next_code(person))
+    replay = exchange(live_server, code, client_assertion=spent)
+    assert replay.json()["error"] == "invalid_client"
+    # The code was not consumed by the refused request: a fresh assertion redeems it.
+    assert exchange(live_server, code).status_code == 200
+
+
+def test_assertion_of_a_failed_request_cannot_be_replayed(
+    live_server: LiveServer, agency: RegisteredAgency, person: Person
+) -> None:
+    token_url = f"{live_server.url}/token"
+    assertion = agency.keys[0].assertion(agency.client_id, token_url)
+    code = mint_code(live_server, agency, person)
+    # Refused after client authentication but before any code is looked up.
+    failed = exchange(live_server, code, client_assertion=assertion, code=None)
+    assert failed.json()["error"] == "invalid_request"
+    replay = exchange(live_server, code, client_assertion=assertion)
+    assert replay.json()["error"] == "invalid_client"
+    assert exchange(live_server, code).status_code == 200
+
+
 def person_with_next_code(person: Person) -> Person:
     """The same person signing in again within one 30 s step uses the next code."""
     return _NextCode(person.email, person.password, person.totp_secret, person.account_id)
