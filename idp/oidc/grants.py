@@ -23,7 +23,11 @@ from flask import current_app, g
 from idp.db import transaction
 from idp.oidc import repository
 from idp.oidc.assurance import UnsupportedAcrError, parse_acr_values
-from idp.oidc.client_auth import REPLAYED_ASSERTION, take_unspent_assertion
+from idp.oidc.client_auth import (
+    REPLAYED_ASSERTION,
+    spend_unspent_assertion,
+    take_unspent_assertion,
+)
 from idp.oidc.models import Agency, AuthorizationCode, Subject
 from idp.vault.crypto import open_for_holder, seal_for_holder
 
@@ -75,10 +79,19 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):  # type: ignore[mis
             )
 
     def query_authorization_code(self, code: str, client: Agency) -> AuthorizationCode | None:
+        """Consume the code and store the access token it buys, in one statement (with
+        the client assertion's ``jti``). Authlib's generator then hands out that token;
+        if the request fails after this, :func:`settle_token_request` revokes it."""
         code_hash = hash_secret(code)
+        token = StoredToken.new()
         with transaction() as conn:
-            found = repository.consume_code(
-                conn, code_hash, client.client_id, take_unspent_assertion()
+            found = repository.exchange_code(
+                conn,
+                code_hash,
+                client.client_id,
+                token.token_hash,
+                current_app.config["IDP_SETTINGS"].access_token_lifetime,
+                take_unspent_assertion(),
             )
             if not found.assertion_fresh:
                 raise InvalidClientError(description=REPLAYED_ASSERTION)
@@ -87,6 +100,7 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):  # type: ignore[mis
                 # Unknown, expired or reused: whatever a reused code issued is revoked.
                 repository.revoke_tokens_from_code(conn, code_hash)
                 return None
+        g.idp_stored_token = token
         return AuthorizationCode(
             code_hash=code_hash,
             client_id=row["client_id"],
@@ -114,6 +128,44 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):  # type: ignore[mis
             authorization_code.email,
             authorization_code.claims,
         )
+
+
+@dataclass(frozen=True)
+class StoredToken:
+    """An access token already stored with its code's exchange, not yet handed out."""
+
+    value: str
+    token_hash: bytes
+
+    @classmethod
+    def new(cls) -> StoredToken:
+        value = secrets.token_urlsafe(32)  # 256 random bits
+        return cls(value, hash_secret(value))
+
+
+def stored_access_token(*_: Any, **__: Any) -> str:
+    """Authlib's access-token generator: the token this request's exchange stored."""
+    token: StoredToken | None = g.get("idp_stored_token")
+    if token is None:
+        raise RuntimeError("no access token was stored for this code exchange")
+    return token.value
+
+
+def deliver_stored_token() -> StoredToken:
+    """The stored token, now being handed out; it is no longer revoked at the end."""
+    token: StoredToken = g.pop("idp_stored_token")
+    return token
+
+
+def settle_token_request() -> None:
+    """After a token request: spend a client assertion that no code statement spent,
+    and revoke a token stored for a code whose exchange then failed (a wrong PKCE
+    verifier or ``redirect_uri``)."""
+    spend_unspent_assertion()
+    token: StoredToken | None = g.pop("idp_stored_token", None)
+    if token is not None:
+        with transaction() as conn:
+            repository.revoke_token(conn, token.token_hash)
 
 
 class RequiredS256CodeChallenge(CodeChallenge):  # type: ignore[misc]

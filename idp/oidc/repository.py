@@ -90,12 +90,20 @@ def nonce_was_used(conn: Connection, client_id: str, nonce: str) -> bool:
     return row is not None
 
 
-_CONSUME_CODE = """
+# Consume an unexpired, unused code of this client and store the access token issued
+# for it, in one statement; return the code with its subject.
+_EXCHANGE_CODE = """
     WITH consumed AS (
         UPDATE authorization_codes SET used_at = now()
         WHERE code_hash = %(code_hash)s AND client_id = %(client_id)s
           AND used_at IS NULL AND expires_at > now()
         RETURNING *
+    ), issued AS (
+        INSERT INTO access_tokens (token_hash, code_hash, client_id, account_id, scope, acr,
+            amr, expires_at)
+        SELECT %(token_hash)s, code_hash, client_id, account_id, scope, acr, amr,
+            now() + make_interval(secs => %(token_lifetime)s)
+        FROM consumed
     )
     SELECT consumed.*, accounts.email, pairwise_subjects.sub
     FROM consumed
@@ -104,10 +112,10 @@ _CONSUME_CODE = """
          AND pairwise_subjects.client_id = consumed.client_id
 """
 
-# The same, consuming the code only if the assertion's jti is recorded for the first
-# time; one row always comes back, saying whether it was, with the code's columns NULL
+# The same, going ahead only if the client assertion's jti is recorded for the first
+# time. One row always comes back, saying whether it was, with the code's columns NULL
 # when no code was consumed.
-_SPEND_ASSERTION_AND_CONSUME_CODE = """
+_SPEND_ASSERTION_AND_EXCHANGE_CODE = """
     WITH spent AS (
         INSERT INTO client_assertion_jtis (client_id, jti, expires_at)
         VALUES (%(client_id)s, %(jti)s, to_timestamp(%(expires_at)s))
@@ -119,6 +127,12 @@ _SPEND_ASSERTION_AND_CONSUME_CODE = """
           AND used_at IS NULL AND expires_at > now()
           AND EXISTS (SELECT FROM spent)
         RETURNING *
+    ), issued AS (
+        INSERT INTO access_tokens (token_hash, code_hash, client_id, account_id, scope, acr,
+            amr, expires_at)
+        SELECT %(token_hash)s, code_hash, client_id, account_id, scope, acr, amr,
+            now() + make_interval(secs => %(token_lifetime)s)
+        FROM consumed
     ), code AS (
         SELECT consumed.*, accounts.email, pairwise_subjects.sub
         FROM consumed
@@ -148,21 +162,33 @@ class Exchange:
     code: dict[str, Any] | None  # the consumed code with its subject, if it was valid
 
 
-def consume_code(
-    conn: Connection, code_hash: bytes, client_id: str, assertion: AssertionId | None = None
+def exchange_code(
+    conn: Connection,
+    code_hash: bytes,
+    client_id: str,
+    token_hash: bytes,
+    token_lifetime: int,
+    assertion: AssertionId | None = None,
 ) -> Exchange:
-    """Spend the client assertion's ``jti`` and consume the code, in one statement.
+    """Spend the client assertion's ``jti``, consume the code and store the access
+    token issued for it, all in one statement.
 
     The code is consumed only if the ``jti`` was never seen before, so a replayed
-    assertion leaves the code to its rightful holder. ``code`` is ``None`` when the code
-    is unknown, expired, already used or not this client's; the caller then revokes
-    whatever the code issued before. A public client has no assertion to spend.
+    assertion leaves the code to its rightful holder, and the token is stored only if
+    the code was consumed. ``code`` is ``None`` when the code is unknown, expired,
+    already used or not this client's; the caller then revokes whatever the code issued
+    before. A public client has no assertion to spend.
     """
-    params: dict[str, Any] = {"code_hash": code_hash, "client_id": client_id}
+    params: dict[str, Any] = {
+        "code_hash": code_hash,
+        "client_id": client_id,
+        "token_hash": token_hash,
+        "token_lifetime": token_lifetime,
+    }
     if assertion is None:
-        return Exchange(True, conn.execute(_CONSUME_CODE, params).fetchone())
+        return Exchange(True, conn.execute(_EXCHANGE_CODE, params).fetchone())
     params.update(jti=assertion.jti, expires_at=assertion.expires_at)
-    found = conn.execute(_SPEND_ASSERTION_AND_CONSUME_CODE, params).fetchone()
+    found = conn.execute(_SPEND_ASSERTION_AND_EXCHANGE_CODE, params).fetchone()
     if found is None:  # the statement returns exactly one row
         raise RuntimeError("the code exchange statement returned no row")
     fresh = found.pop("assertion_fresh")
@@ -178,15 +204,18 @@ def revoke_tokens_from_code(conn: Connection, code_hash: bytes) -> int:
     return cursor.rowcount
 
 
-def insert_token(conn: Connection, token: dict[str, Any]) -> None:
+def revoke_token(conn: Connection, token_hash: bytes) -> None:
     conn.execute(
-        """
-        INSERT INTO access_tokens (token_hash, code_hash, client_id, account_id, scope, acr, amr,
-            expires_at, sealed_claims)
-        VALUES (%(token_hash)s, %(code_hash)s, %(client_id)s, %(account_id)s, %(scope)s,
-            %(acr)s, %(amr)s, now() + make_interval(secs => %(lifetime)s), %(sealed_claims)s)
-        """,
-        token,
+        "UPDATE access_tokens SET revoked_at = now() "
+        "WHERE token_hash = %(token_hash)s AND revoked_at IS NULL",
+        {"token_hash": token_hash},
+    )
+
+
+def seal_token_claims(conn: Connection, token_hash: bytes, sealed_claims: bytes) -> None:
+    conn.execute(
+        "UPDATE access_tokens SET sealed_claims = %(sealed)s WHERE token_hash = %(token_hash)s",
+        {"token_hash": token_hash, "sealed": sealed_claims},
     )
 
 

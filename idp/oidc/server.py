@@ -3,7 +3,6 @@ authentication, the userinfo and end-session endpoints, and token storage."""
 
 from __future__ import annotations
 
-import secrets
 from typing import Any
 
 from authlib.integrations.flask_oauth2 import AuthorizationServer, ResourceProtector
@@ -24,9 +23,11 @@ from idp.oidc.grants import (
     RequestRules,
     RequiredS256CodeChallenge,
     build_user_info,
+    deliver_stored_token,
     hash_secret,
     open_claims,
     seal_claims,
+    stored_access_token,
 )
 from idp.oidc.keys import KeyRing
 from idp.oidc.models import AccessToken, Subject
@@ -34,28 +35,14 @@ from idp.oidc.repository import find_token
 from idp.settings import Settings
 
 
-def new_access_token(*_: Any, **__: Any) -> str:
-    """256 random bits; Authlib's default generator is far slower for the same strength."""
-    return secrets.token_urlsafe(32)
-
-
 def save_token(token: dict[str, Any], request: Any) -> None:
-    code = request.authorization_code
-    with transaction() as conn:
-        repository.insert_token(
-            conn,
-            {
-                "token_hash": hash_secret(token["access_token"]),
-                "code_hash": code.code_hash,
-                "client_id": code.client_id,
-                "account_id": code.account_id,
-                "scope": code.scope,
-                "acr": code.acr,
-                "amr": code.amr,
-                "lifetime": token["expires_in"],
-                "sealed_claims": seal_claims(token["access_token"], TOKEN_CLAIMS, code.claims),
-            },
-        )
+    """The token is already stored (see ``query_authorization_code``): it only gets
+    the verified claims released with the code, sealed under the token itself."""
+    stored = deliver_stored_token()
+    sealed = seal_claims(token["access_token"], TOKEN_CLAIMS, request.authorization_code.claims)
+    if sealed is not None:
+        with transaction() as conn:
+            repository.seal_token_claims(conn, stored.token_hash, sealed)
 
 
 class AccessTokenValidator(BearerTokenValidator):  # type: ignore[misc]
@@ -110,7 +97,7 @@ def create_server(
     app: Flask, settings: Settings, agencies: AgencyDirectory, keys: KeyRing
 ) -> AuthorizationServer:
     app.config["OAUTH2_TOKEN_EXPIRES_IN"] = {"authorization_code": settings.access_token_lifetime}
-    app.config["OAUTH2_ACCESS_TOKEN_GENERATOR"] = new_access_token
+    app.config["OAUTH2_ACCESS_TOKEN_GENERATOR"] = stored_access_token
     server = AuthorizationServer(app, query_client=agencies.get, save_token=save_token)
     server.register_client_auth_method(
         "private_key_jwt", PrivateKeyJwtAuth(settings.issuer, settings.token_endpoint)

@@ -33,10 +33,9 @@ from idp.oidc import repository
 from idp.oidc.assurance import Requirement, achieved_acr, allows_remembered_browser
 from idp.oidc.claims import VERIFIED_SCOPES
 from idp.oidc.claims import release as release_claims
-from idp.oidc.client_auth import spend_unspent_assertion
 from idp.oidc.discovery import provider_metadata
 from idp.oidc.errors import UnmetAuthenticationRequirementsError
-from idp.oidc.grants import GrantUser
+from idp.oidc.grants import GrantUser, settle_token_request
 from idp.oidc.models import Agency
 from idp.proofing import service as proofing
 
@@ -229,7 +228,7 @@ def _step_up(requirement: Requirement) -> str | None:
 def token() -> Response:
     with autocommit():
         response: Response = _server().create_token_response()
-        spend_unspent_assertion()
+        settle_token_request()
     return response
 
 

@@ -145,6 +145,26 @@ def test_reused_code_is_refused_and_revokes_its_tokens(
     assert "invalid_token" in after.headers["WWW-Authenticate"]
 
 
+@pytest.mark.parametrize(
+    "changes",
+    [{"code_verifier": "w" * 50}, {"redirect_uri": "https://evil.example/callback"}],
+    ids=["wrong PKCE verifier", "wrong redirect_uri"],
+)
+def test_exchange_refused_after_the_code_is_consumed_leaves_no_live_token(
+    changes: dict[str, str], live_server: LiveServer, agency: RegisteredAgency, person: Person
+) -> None:
+    code = mint_code(live_server, agency, person)
+    response = exchange(live_server, code, **changes)
+    assert response.json()["error"] == "invalid_grant"
+    with psycopg.connect(live_server.database_url, autocommit=True) as conn:
+        live = conn.execute(
+            "SELECT count(*) FROM access_tokens "
+            "WHERE code_hash = sha256(%s) AND revoked_at IS NULL",
+            (code.code.encode(),),
+        ).fetchone()
+    assert live == (0,)
+
+
 def test_replayed_assertion_jti_is_refused(
     live_server: LiveServer, agency: RegisteredAgency, person: Person, tmp_path: Any
 ) -> None:
