@@ -99,13 +99,20 @@ def _configure(app: Flask, settings: Settings) -> None:
             if any("\x00" in value for value in values.values()):
                 abort(400, "The request contains characters we cannot accept.")
 
+    defaults = {
+        "X-Frame-Options": "DENY",
+        "X-Content-Type-Options": "nosniff",
+        "Referrer-Policy": "no-referrer",
+    }
+    if secure:
+        defaults["Strict-Transport-Security"] = "max-age=31536000"
+
     @app.after_request
     def security_headers(response: Response) -> Response:
-        response.headers.setdefault("X-Frame-Options", "DENY")
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("Referrer-Policy", "no-referrer")
-        if secure:
-            response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+        # Not Headers.setdefault: it raises and catches an HTTP exception per header.
+        for name, value in defaults.items():
+            if name not in response.headers:
+                response.headers[name] = value
         return response
 
 

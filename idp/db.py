@@ -32,7 +32,10 @@ class Database:
             url,
             min_size=1,
             max_size=max_size,
-            kwargs={"row_factory": dict_row, "autocommit": False},
+            # Autocommit between transactions: every transaction is an explicit
+            # conn.transaction(), and the token endpoint's single statements need no
+            # BEGIN/COMMIT.
+            kwargs={"row_factory": dict_row, "autocommit": True},
             open=True,
             name="idp",
             # Fail a request within seconds, with a readable page, when the database is down.
@@ -43,7 +46,7 @@ class Database:
     def transaction(self) -> Iterator[Connection]:
         """Yield a connection inside a transaction that commits on success and
         rolls back on any exception."""
-        with self.pool.connection() as conn:
+        with self.pool.connection() as conn, conn.transaction():
             yield conn
 
     def close(self) -> None:
@@ -85,7 +88,6 @@ def _request_connection() -> Connection:
     conn: Connection | None = g.get("idp_request_conn")
     if conn is None:
         conn = get_database().pool.getconn()
-        conn.autocommit = True
         g.idp_request_conn = conn
     return conn
 
@@ -93,8 +95,6 @@ def _request_connection() -> Connection:
 def _release_request_connection(_: BaseException | None = None) -> None:
     conn: Connection | None = g.pop("idp_request_conn", None)
     if conn is not None:
-        if not conn.closed:
-            conn.autocommit = False
         get_database().pool.putconn(conn)
 
 
