@@ -211,14 +211,25 @@ def letters_export(output: Path | None) -> None:
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
-@click.option("--workers", default=1, show_default=True, type=int)
-@click.option("--threads", default=4, show_default=True, type=click.IntRange(1, 64))
-def serve(host: str, port: int, workers: int, threads: int) -> None:
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 256),
+    help="worker processes  [default: two per CPU]",
+)
+@click.option(
+    "--threads",
+    default=1,
+    show_default=True,
+    type=click.IntRange(1, 64),
+    help="threads per worker; more lets slow record checks wait without blocking a "
+    "worker, at some CPU cost per request",
+)
+def serve(host: str, port: int, workers: int | None, threads: int) -> None:
     """Serve the provider. ``IDP_ISSUER`` sets the issuer; it defaults to this URL."""
-    from idp.serving import run_server
+    from idp.serving import default_workers, run_server
 
     os.environ.setdefault("IDP_ISSUER", f"http://{host}:{port}")
-    run_server(host, port, workers, threads)
+    run_server(host, port, workers or default_workers(), threads)
 
 
 @main.command()

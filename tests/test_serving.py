@@ -49,14 +49,26 @@ def _wait_until_serving(served: Served, timeout: float = 60.0) -> None:
     pytest.fail("idp serve did not answer in time")
 
 
+def _wait_until_workers_ready(served: Served, workers: int, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if (
+            sum("WSGI app 0 (mountpoint='') ready" in line for line in served.log_lines())
+            >= workers
+        ):
+            return
+        time.sleep(0.2)
+    pytest.fail("the workers did not load the app in time")
+
+
 @pytest.fixture
 def served(live_server: LiveServer, tmp_path: Path) -> Iterator[Served]:
     port = _free_port()
     env = {**os.environ, **live_server.env(), "IDP_ISSUER": f"http://127.0.0.1:{port}"}
     log = tmp_path / "serve.log"
     with log.open("wb") as out:
-        process = subprocess.Popen(  # noqa: S603 - our own CLI
-            [sys.executable, "-m", "idp.cli", "serve", "--port", str(port), "--threads", "2"],
+        process = subprocess.Popen(
+            [sys.executable, "-m", "idp.cli", "serve", "--port", str(port), "--workers", "2"],
             env=env,
             stdout=out,
             stderr=subprocess.STDOUT,
@@ -65,6 +77,7 @@ def served(live_server: LiveServer, tmp_path: Path) -> Iterator[Served]:
     result = Served(process, port, log, socket)
     try:
         _wait_until_serving(result)
+        _wait_until_workers_ready(result, 2)
         yield result
     finally:
         if process.poll() is None:
