@@ -104,7 +104,7 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):  # type: ignore[mis
         return AuthorizationCode(
             code_hash=code_hash,
             client_id=row["client_id"],
-            account_id=str(row["account_id"]),
+            account_id=row["account_id"],
             sub=row["sub"],
             email=row["email"],
             redirect_uri=row["redirect_uri"],

@@ -105,7 +105,10 @@ _EXCHANGE_CODE = """
             now() + make_interval(secs => %(token_lifetime)s)
         FROM consumed
     )
-    SELECT consumed.*, accounts.email, pairwise_subjects.sub
+    SELECT consumed.client_id, consumed.account_id::text, consumed.redirect_uri,
+        consumed.scope, consumed.nonce, consumed.code_challenge,
+        consumed.code_challenge_method, consumed.acr, consumed.amr, consumed.auth_time,
+        consumed.sealed_claims, accounts.email, pairwise_subjects.sub
     FROM consumed
     JOIN accounts ON accounts.id = consumed.account_id
     JOIN pairwise_subjects ON pairwise_subjects.account_id = consumed.account_id
@@ -134,7 +137,10 @@ _SPEND_ASSERTION_AND_EXCHANGE_CODE = """
             now() + make_interval(secs => %(token_lifetime)s)
         FROM consumed
     ), code AS (
-        SELECT consumed.*, accounts.email, pairwise_subjects.sub
+        SELECT consumed.client_id, consumed.account_id::text, consumed.redirect_uri,
+            consumed.scope, consumed.nonce, consumed.code_challenge,
+            consumed.code_challenge_method, consumed.acr, consumed.amr, consumed.auth_time,
+            consumed.sealed_claims, accounts.email, pairwise_subjects.sub
         FROM consumed
         JOIN accounts ON accounts.id = consumed.account_id
         JOIN pairwise_subjects ON pairwise_subjects.account_id = consumed.account_id
@@ -192,7 +198,7 @@ def exchange_code(
     if found is None:  # the statement returns exactly one row
         raise RuntimeError("the code exchange statement returned no row")
     fresh = found.pop("assertion_fresh")
-    return Exchange(fresh, found if found["code_hash"] is not None else None)
+    return Exchange(fresh, found if found["client_id"] is not None else None)
 
 
 def revoke_tokens_from_code(conn: Connection, code_hash: bytes) -> int:
