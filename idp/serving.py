@@ -11,7 +11,9 @@ TLS is terminated in front of the provider by the deployment's proxy or load bal
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import Any
 
 import click
 import pyuwsgi
@@ -28,6 +30,43 @@ MAX_SOCKET_PATH = 107
 
 # The access log holds the path only: never a query string (codes, states, hints).
 ACCESS_LOG_FORMAT = '%(addr) "%(method) %(var.PATH_INFO)" %(status) %(size) %(msecs)ms'
+
+
+# Bodies larger than this that the app left unread are not drained: their client gets
+# a reset connection instead of the app's answer (a 413 page, typically).
+MAX_DRAINED_BODY = 64 * 1024 * 1024
+_DRAIN_CHUNK = 256 * 1024
+
+WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+
+
+class DrainUnreadBody:
+    """Reads, and drops, whatever part of the request body the app left unread before
+    the response goes out.
+
+    uWSGI's router forwards a request's body to the worker while the worker answers;
+    if the worker answers without reading it (a 413 for an oversized upload, say) and
+    closes the connection, the router resets the client's connection and the client
+    never sees the answer. Draining the rest first lets the answer through.
+    """
+
+    def __init__(self, app: WsgiApp, limit: int = MAX_DRAINED_BODY) -> None:
+        self.app = app
+        self.limit = limit
+
+    def __call__(
+        self, environ: dict[str, Any], start_response: Callable[..., Any]
+    ) -> Iterable[bytes]:
+        result = self.app(environ, start_response)
+        try:
+            length = int(environ.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = 0
+        if 0 < length <= self.limit:
+            stream = environ["wsgi.input"]
+            while stream.read(_DRAIN_CHUNK):
+                pass
+        return result
 
 
 def uwsgi_arguments(host: str, port: int, workers: int, threads: int, socket: Path) -> list[str]:

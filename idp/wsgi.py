@@ -5,5 +5,6 @@ Settings come from the environment and ``config/`` as for every ``idp`` command.
 """
 
 from idp import create_app
+from idp.serving import DrainUnreadBody
 
-application = create_app()
+application = DrainUnreadBody(create_app())

@@ -120,6 +120,23 @@ def test_bad_token_request_gets_an_oauth_error(served: Served) -> None:
     assert json.loads(response.read())["error"] == "invalid_client"
 
 
+@pytest.mark.parametrize("size", [2_000_000, 40_000_000])
+def test_oversized_body_gets_its_413_answer(served: Served, size: int) -> None:
+    conn = http.client.HTTPConnection("127.0.0.1", served.port, timeout=30)
+    conn.request(
+        "POST",
+        "/sign-in",
+        body=b"email=" + b"x" * size,
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
+    response = conn.getresponse()
+    assert response.status == 413
+    assert b"Too Large" in response.read()
+    # The connection is still good for the next request.
+    conn.request("GET", "/.well-known/jwks.json")
+    assert conn.getresponse().status == 200
+
+
 def test_sigterm_stops_the_server_and_removes_its_socket(served: Served) -> None:
     assert served.socket.is_socket()
     assert served.socket.stat().st_mode & 0o777 == 0o600
