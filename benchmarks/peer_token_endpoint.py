@@ -25,6 +25,7 @@ import multiprocessing
 import os
 import shutil
 import signal
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -222,12 +223,17 @@ def parse_args() -> argparse.Namespace:
         help="a PostgreSQL server where a throwaway database may be created (default: %(default)s)",
     )
     parser.add_argument(
-        "--exchanges", type=int, default=2000, help="timed code exchanges per phase"
+        "--exchanges", type=int, default=1000, help="timed code exchanges per phase"
     )
     parser.add_argument(
         "--warm-up", type=int, default=300, help="untimed exchanges per server first"
     )
-    parser.add_argument("--rounds", type=int, default=2, help="rounds of (ours, peer)")
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=6,
+        help="rounds of (ours, peer); short phases, often alternated, share the machine's drift",
+    )
     parser.add_argument("--concurrency", type=int, default=4, help="load-generator processes")
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
     return parser.parse_args()
@@ -306,6 +312,14 @@ def main() -> int:
             f"  {number:5d} {entry['ours']['per_server_core']:6.0f}"
             f" {entry['peer']['per_server_core']:7.0f}   {entry['ratio']:9.2f}"
         )
+    ratios = sorted(entry["ratio"] for entry in rounds)
+    ours_cpu = sum(entry["ours"]["server_cpu_seconds"] for entry in rounds)
+    peer_cpu = sum(entry["peer"]["server_cpu_seconds"] for entry in rounds)
+    ours_total = sum(entry["ours"]["count"] for entry in rounds)
+    peer_total = sum(entry["peer"]["count"] for entry in rounds)
+    overall = (ours_total / ours_cpu) / (peer_total / peer_cpu)
+    print(f"  median of the rounds' ratios:        {statistics.median(ratios):.2f}")
+    print(f"  all rounds together (per core ratio): {overall:.2f}")
     print(f"total time: {time.monotonic() - started:.0f} s")
     if args.json:
         result = {
