@@ -90,45 +90,24 @@ def nonce_was_used(conn: Connection, client_id: str, nonce: str) -> bool:
     return row is not None
 
 
-# Consume an unexpired, unused code of this client and store the access token issued
-# for it, in one statement; return the code with its subject.
+# Spend the client assertion's jti (a public client has none), consume the unexpired,
+# unused code of this client if the jti was new, and store the access token issued for
+# it. One row always comes back, saying whether the jti was new, with the code's
+# columns NULL when no code was consumed.
 _EXCHANGE_CODE = """
-    WITH consumed AS (
-        UPDATE authorization_codes SET used_at = now()
-        WHERE code_hash = %(code_hash)s AND client_id = %(client_id)s
-          AND used_at IS NULL AND expires_at > now()
-        RETURNING *
-    ), issued AS (
-        INSERT INTO access_tokens (token_hash, code_hash, client_id, account_id, scope, acr,
-            amr, expires_at)
-        SELECT %(token_hash)s, code_hash, client_id, account_id, scope, acr, amr,
-            now() + make_interval(secs => %(token_lifetime)s)
-        FROM consumed
-    )
-    SELECT consumed.client_id, consumed.account_id::text, consumed.redirect_uri,
-        consumed.scope, consumed.nonce, consumed.code_challenge,
-        consumed.code_challenge_method, consumed.acr, consumed.amr, consumed.auth_time,
-        consumed.sealed_claims, accounts.email, pairwise_subjects.sub
-    FROM consumed
-    JOIN accounts ON accounts.id = consumed.account_id
-    JOIN pairwise_subjects ON pairwise_subjects.account_id = consumed.account_id
-         AND pairwise_subjects.client_id = consumed.client_id
-"""
-
-# The same, going ahead only if the client assertion's jti is recorded for the first
-# time. One row always comes back, saying whether it was, with the code's columns NULL
-# when no code was consumed.
-_SPEND_ASSERTION_AND_EXCHANGE_CODE = """
     WITH spent AS (
         INSERT INTO client_assertion_jtis (client_id, jti, expires_at)
-        VALUES (%(client_id)s, %(jti)s, to_timestamp(%(expires_at)s))
+        SELECT %(client_id)s, %(jti)s::text, to_timestamp(%(expires_at)s::double precision)
+        WHERE %(jti)s::text IS NOT NULL
         ON CONFLICT DO NOTHING
         RETURNING 1
+    ), fresh AS (
+        SELECT %(jti)s::text IS NULL OR EXISTS (SELECT FROM spent) AS assertion_fresh
     ), consumed AS (
         UPDATE authorization_codes SET used_at = now()
         WHERE code_hash = %(code_hash)s AND client_id = %(client_id)s
           AND used_at IS NULL AND expires_at > now()
-          AND EXISTS (SELECT FROM spent)
+          AND (SELECT assertion_fresh FROM fresh)
         RETURNING *
     ), issued AS (
         INSERT INTO access_tokens (token_hash, code_hash, client_id, account_id, scope, acr,
@@ -146,8 +125,8 @@ _SPEND_ASSERTION_AND_EXCHANGE_CODE = """
         JOIN pairwise_subjects ON pairwise_subjects.account_id = consumed.account_id
              AND pairwise_subjects.client_id = consumed.client_id
     )
-    SELECT EXISTS (SELECT FROM spent) AS assertion_fresh, code.*
-    FROM (SELECT) AS one LEFT JOIN code ON true
+    SELECT fresh.assertion_fresh, code.*
+    FROM fresh LEFT JOIN code ON true
 """
 
 
@@ -185,16 +164,17 @@ def exchange_code(
     already used or not this client's; the caller then revokes whatever the code issued
     before. A public client has no assertion to spend.
     """
-    params: dict[str, Any] = {
-        "code_hash": code_hash,
-        "client_id": client_id,
-        "token_hash": token_hash,
-        "token_lifetime": token_lifetime,
-    }
-    if assertion is None:
-        return Exchange(True, conn.execute(_EXCHANGE_CODE, params).fetchone())
-    params.update(jti=assertion.jti, expires_at=assertion.expires_at)
-    found = conn.execute(_SPEND_ASSERTION_AND_EXCHANGE_CODE, params).fetchone()
+    found = conn.execute(
+        _EXCHANGE_CODE,
+        {
+            "code_hash": code_hash,
+            "client_id": client_id,
+            "token_hash": token_hash,
+            "token_lifetime": token_lifetime,
+            "jti": assertion.jti if assertion else None,
+            "expires_at": assertion.expires_at if assertion else None,
+        },
+    ).fetchone()
     if found is None:  # the statement returns exactly one row
         raise RuntimeError("the code exchange statement returned no row")
     fresh = found.pop("assertion_fresh")

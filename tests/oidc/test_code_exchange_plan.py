@@ -7,7 +7,6 @@ from __future__ import annotations
 import re
 
 import psycopg
-import pytest
 
 from idp.oidc import repository
 from tests.conftest import LiveServer
@@ -40,13 +39,8 @@ def generic_plan(database_url: str, statement: str) -> str:
     return "\n".join(row[0] for row in rows)
 
 
-@pytest.mark.parametrize(
-    "statement",
-    [repository._EXCHANGE_CODE, repository._SPEND_ASSERTION_AND_EXCHANGE_CODE],
-    ids=["public client", "private_key_jwt"],
-)
-def test_code_is_found_by_primary_key(live_server: LiveServer, statement: str) -> None:
-    plan = generic_plan(live_server.database_url, statement)
+def test_code_is_found_by_primary_key(live_server: LiveServer) -> None:
+    plan = generic_plan(live_server.database_url, repository._EXCHANGE_CODE)
     scans = [line for line in plan.splitlines() if "on authorization_codes" in line]
     assert any("Update on authorization_codes" in line for line in scans), plan
     assert any("Index Scan using authorization_codes_pkey" in line for line in scans), plan
