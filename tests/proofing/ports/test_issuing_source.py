@@ -2,14 +2,8 @@
 
 from __future__ import annotations
 
-import json
-import threading
 import time
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 from datetime import date
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
 
 import pytest
 
@@ -26,50 +20,7 @@ from idp.proofing.ports.issuing_source import (
     SourceVerdict,
 )
 from idp.proofing.ports.json_http import ServiceConfig
-
-Answer = Callable[[dict[str, Any]], tuple[int, Any, float]]
-
-
-@dataclass
-class RecordsServer:
-    """Answers each POST with ``answer(body)``: (status, JSON or raw bytes, delay)."""
-
-    answer: Answer = lambda body: (200, {"request_id": body["request_id"], "result": "match"}, 0)
-    received: list[tuple[dict[str, str], dict[str, Any]]] = field(default_factory=list)
-    url: str = ""
-
-
-@pytest.fixture
-def records_server() -> Iterator[RecordsServer]:
-    state = RecordsServer()
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-            state.received.append((dict(self.headers), body))
-            status, payload, delay = state.answer(body)
-            time.sleep(delay)
-            data = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
-            try:
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-            except (BrokenPipeError, ConnectionResetError):
-                pass
-
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    state.url = f"http://127.0.0.1:{server.server_address[1]}/v1/document-checks"
-    yield state
-    server.shutdown()
-    server.server_close()
-
+from tests.proofing.ports.conftest import Answer, RecordsServer
 
 QUERY = DocumentQuery(
     document_type="driving_permit",
@@ -82,17 +33,13 @@ QUERY = DocumentQuery(
 )
 
 
-def _config(server: RecordsServer, read_timeout: float = 2.0) -> ServiceConfig:
-    return ServiceConfig(server.url, "s3cret-token", connect_timeout=1.0, read_timeout=read_timeout)
-
-
 def test_sends_the_documented_request(records_server: RecordsServer) -> None:
     records_server.answer = lambda body: (
         200,
         {"request_id": body["request_id"], "result": "match", "reference": "DMV-42"},
         0,
     )
-    result = HttpsIssuingSource(_config(records_server)).check(QUERY)
+    result = HttpsIssuingSource(records_server.config()).check(QUERY)
     assert result.verdict is SourceVerdict.CONFIRMED and result.reference == "DMV-42"
     headers, body = records_server.received[0]
     assert headers["Authorization"] == "Bearer s3cret-token"
@@ -135,7 +82,7 @@ def test_answers_that_are_not_a_confirmation(
 ) -> None:
     records_server.answer = answer
     started = time.monotonic()
-    result = HttpsIssuingSource(_config(records_server, read_timeout=0.5)).check(QUERY)
+    result = HttpsIssuingSource(records_server.config(read_timeout=0.5)).check(QUERY)
     assert result.verdict == verdict and result.detail == detail
     assert "SAMPLE" not in result.detail
     assert time.monotonic() - started < 1.4
@@ -170,7 +117,7 @@ def test_death_records_adapter(records_server: RecordsServer) -> None:
         {"request_id": body["request_id"], "result": "deceased", "reference": "R1"},
         0,
     )
-    result = HttpsDeathRecords(_config(records_server)).check(PERSON)
+    result = HttpsDeathRecords(records_server.config()).check(PERSON)
     assert result.verdict is DeathVerdict.DECEASED and result.reference == "R1"
     assert records_server.received[0][1]["person"]["state"] == "CA"
     records_server.answer = lambda body: (
@@ -179,11 +126,11 @@ def test_death_records_adapter(records_server: RecordsServer) -> None:
         0,
     )
     assert (
-        HttpsDeathRecords(_config(records_server)).check(PERSON).verdict is DeathVerdict.NO_RECORD
+        HttpsDeathRecords(records_server.config()).check(PERSON).verdict is DeathVerdict.NO_RECORD
     )
     records_server.answer = lambda body: (503, {}, 0)
     assert (
-        HttpsDeathRecords(_config(records_server)).check(PERSON).verdict is DeathVerdict.UNAVAILABLE
+        HttpsDeathRecords(records_server.config()).check(PERSON).verdict is DeathVerdict.UNAVAILABLE
     )
 
 

@@ -1,0 +1,1 @@
+"""Staff: people who run the service (proofing agents, supervisors, administrators)."""
