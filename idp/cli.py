@@ -193,7 +193,7 @@ def letters() -> None:
 def letters_export(output: Path | None) -> None:
     """Hand every waiting letter to the print vendor as CSV, then erase the printed
     copy (name, address and code) from the database."""
-    from idp.proofing.letters import export_letters, write_csv
+    from idp.proofing.methods.document.letters import export_letters, write_csv
 
     settings, database = _open()
     master_key = load_master_key(settings.master_key, settings.data_dir)
@@ -243,9 +243,15 @@ def dev() -> None:
 def _register_groups() -> None:
     from idp.accounts.commands import accounts as accounts_commands
     from idp.mail.commands import mail as mail_commands
+    from idp.proofing.commands import policy as policy_commands
+    from idp.proofing.commands import proofing as proofing_commands
+    from idp.staff.commands import staff as staff_commands
 
     main.add_command(accounts_commands)
     main.add_command(mail_commands)
+    main.add_command(staff_commands)
+    main.add_command(proofing_commands)
+    main.add_command(policy_commands)
 
 
 _register_groups()

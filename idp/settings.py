@@ -5,8 +5,8 @@ Environment variables win over the files:
 ``IDP_ISSUER``, ``DATABASE_URL``, ``REDIS_URL``, ``IDP_MASTER_KEY``, ``IDP_SECRET_KEY``,
 ``IDP_DATA_DIR`` and ``IDP_CONFIG`` (the name of an extra file in ``config/``);
 ``SMTP_URL``, ``IDP_MAIL_FROM`` and ``IDP_DEVELOPMENT`` (``1``/``true`` turns it on);
-``IDP_ISSUING_SOURCE_URL``/``_TOKEN`` and ``IDP_DEATH_RECORDS_URL``/``_TOKEN`` (identity
-proofing's record checks).
+``IDP_ISSUING_SOURCE_URL``/``_TOKEN``, ``IDP_DEATH_RECORDS_URL``/``_TOKEN`` and
+``IDP_ADDRESS_SOURCE_URL``/``_TOKEN`` (identity proofing's record checks).
 """
 
 from __future__ import annotations
@@ -50,6 +50,9 @@ class Settings:
     issuing_source_token: str | None = field(default=None, repr=False)
     death_records_url: str | None = None
     death_records_token: str | None = field(default=None, repr=False)
+    address_source_url: str | None = None
+    address_source_token: str | None = field(default=None, repr=False)
+    proofing_methods: tuple[str, ...] = ("idp.proofing.methods.document",)
     proofing_connect_timeout: float = 3.0
     proofing_read_timeout: float = 10.0
 
@@ -75,6 +78,8 @@ _ENVIRONMENT = {
     "issuing_source_token": "IDP_ISSUING_SOURCE_TOKEN",
     "death_records_url": "IDP_DEATH_RECORDS_URL",
     "death_records_token": "IDP_DEATH_RECORDS_TOKEN",
+    "address_source_url": "IDP_ADDRESS_SOURCE_URL",
+    "address_source_token": "IDP_ADDRESS_SOURCE_TOKEN",
 }
 _BOOLEAN_ENVIRONMENT = {"development": "IDP_DEVELOPMENT"}
 
@@ -100,6 +105,8 @@ def load_settings(
     unknown = set(values) - known
     if unknown:
         raise ValueError(f"unknown settings: {', '.join(sorted(unknown))}")
+    if "proofing_methods" in values:
+        values["proofing_methods"] = tuple(values["proofing_methods"])
     settings = Settings(**values)
     if not 60 <= int(settings.session_idle_timeout) <= 3600:
         raise ValueError("session_idle_timeout must be between 60 and 3600 seconds (AAL2)")

@@ -34,6 +34,7 @@ _IDENTITY_VALUES = {
 }
 _AUTHENTICATION_VALUES = {AAL2: False, AAL2_PHISHING_RESISTANT: True}
 SUPPORTED_ACR_VALUES = (*_IDENTITY_VALUES, *_AUTHENTICATION_VALUES)
+BIOMETRIC_REQUIRED_VALUES = frozenset({IAL2_BIO_REQUIRED, LG_FACIAL_REQUIRED})
 
 _ACHIEVED = {
     ("nist", 1, "none"): IAL1,
@@ -86,7 +87,9 @@ def parse_acr_values(acr_values: str | None, default_ial: int) -> Requirement:
 
 
 def achieved_acr(requirement: Requirement, ial: int, biometric: str = "none") -> str:
-    """The ``acr`` to report for an identity level reached by the person."""
+    """The ``acr`` to report for an identity level reached by the person. Pass the
+    agency's wish as ``biometric`` only when a face was in fact compared; otherwise
+    the plain level is reported, never a biometric one."""
     return _ACHIEVED[(requirement.vocabulary, ial, biometric if ial > 1 else "none")]
 
 

@@ -4,11 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from idp.oidc.assurance import SUPPORTED_ACR_VALUES
+from idp.oidc.assurance import BIOMETRIC_REQUIRED_VALUES, SUPPORTED_ACR_VALUES
 from idp.oidc.models import SUPPORTED_SCOPES
 
 
-def provider_metadata(issuer: str) -> dict[str, Any]:
+def provider_metadata(issuer: str, *, faces_compared: bool = False) -> dict[str, Any]:
+    """The metadata; ``faces_compared`` says whether a registered method can meet
+    ``bio=required`` (its acr values are advertised only then)."""
+    acr_values = [
+        value
+        for value in SUPPORTED_ACR_VALUES
+        if faces_compared or value not in BIOMETRIC_REQUIRED_VALUES
+    ]
     return {
         "issuer": issuer,
         "authorization_endpoint": f"{issuer}/authorize",
@@ -25,7 +32,7 @@ def provider_metadata(issuer: str) -> dict[str, Any]:
         "token_endpoint_auth_methods_supported": ["private_key_jwt", "none"],
         "token_endpoint_auth_signing_alg_values_supported": ["RS256", "ES256"],
         "code_challenge_methods_supported": ["S256"],
-        "acr_values_supported": list(SUPPORTED_ACR_VALUES),
+        "acr_values_supported": acr_values,
         "claims_supported": [
             "iss",
             "sub",

@@ -38,6 +38,7 @@ from idp.oidc.errors import UnmetAuthenticationRequirementsError
 from idp.oidc.grants import GrantUser, settle_token_request
 from idp.oidc.models import Agency
 from idp.proofing import service as proofing
+from idp.proofing.policy import can_meet_biometric_requirement
 
 bp = Blueprint("oidc", __name__)
 
@@ -72,7 +73,9 @@ def _respond_with_error(error: OAuth2Error) -> Any:
 
 @bp.get("/.well-known/openid-configuration")
 def discovery() -> Response:
-    response = jsonify(provider_metadata(current_app.config["IDP_SETTINGS"].issuer))
+    faces = can_meet_biometric_requirement(current_app.extensions["idp.proofing.registry"])
+    metadata = provider_metadata(current_app.config["IDP_SETTINGS"].issuer, faces_compared=faces)
+    response = jsonify(metadata)
     response.headers["Cache-Control"] = "public, max-age=300"
     return response
 
@@ -127,8 +130,12 @@ def authorize() -> Any:
     unmet = None
     if requirement.phishing_resistant and not session_auth.used_phishing_resistant_factor():
         unmet = "A security key or face or touch unlock is required for this request."
-    elif requirement.ial >= 2 and requirement.biometric == "required":
-        unmet = "This agency requires verification with facial matching, not offered yet."
+    elif (
+        requirement.ial >= 2
+        and requirement.biometric == "required"
+        and not proofing.can_offer(client.client_id, "required")
+    ):
+        unmet = "No way of verifying with a face comparison is offered for this agency."
     if unmet:
         unmet_error = UnmetAuthenticationRequirementsError(
             description=unmet, redirect_uri=grant.redirect_uri, state=data.get("state")
@@ -191,14 +198,17 @@ def _verified_user(
     with transaction() as conn:
         level = proofing.verified_level(conn, user.account_id)
         verification = proofing.verification_summary(conn, user.account_id)
-    if level < 2:
-        return proofing.start_for_authorization(request.full_path, client.client_id)
+        faces = proofing.face_compared(conn, user.account_id)
+    if level < 2 or (requirement.biometric == "required" and not faces):
+        return proofing.start_for_authorization(
+            request.full_path, client.client_id, requirement.biometric
+        )
     identity = identity_session.read(user.account_id)
     if identity is None:
         return redirect(url_for("account.unlock_identity", next=request.full_path))
     return replace(
         user,
-        acr=achieved_acr(requirement, ial=2),
+        acr=achieved_acr(requirement, ial=2, biometric=requirement.biometric if faces else "none"),
         claims=release_claims(scopes, identity, verification),
     )
 

@@ -1,18 +1,26 @@
-"""The proofing service: drives methods, persists their outcomes, audits, retains nothing
-it should not.
+"""The proofing service: drives methods, persists every outcome by one path, audits, and
+keeps nothing it should not.
 
-It owns the transactions. A method's state (which may hold what was read from a
-document) is sealed under the master key between steps; uploaded images are never
-stored; the event log and the proofing record hold method names, steps, evidence types
-and reason codes only.
+It owns the transactions: one per call into a method, so a step's effects (a letter
+queued, an attempt counted, the new state) commit together or not at all. Proofings
+in progress carry a version, and every persisted outcome is a compare-and-set on it:
+two actors (an applicant and an agent, or two browser tabs) can never silently
+overwrite each other; the later one gets :class:`ProofingChangedError`.
+
+What it enforces for every method: only the current step may be submitted, only by its
+actor (applicants through :func:`submit_step`, staff agents through
+:func:`submit_agent_step`); the step's attempt limit; the agency's policy, checked again
+at every step; the duplicate check on what a method verified; and retention (a method's
+state is sealed under the master key, deleted when the proofing ends or expires, and
+``cancel`` lets the method release what it holds).
 
 For the OpenID Connect side:
 
 - :func:`start_for_authorization` is what ``/authorize`` returns when the person needs
   a verified identity: proofing starts at ``/verify`` and, when it succeeds, sends the
   browser back to the (same-site) resume URL.
-- :func:`verified_level` and :func:`verification_summary` say what a person has proven,
-  for ``acr`` and for ``verified_claims.verification``.
+- :func:`verified_level`, :func:`face_compared` and :func:`verification_summary` say
+  what a person has proven, for ``acr`` and ``verified_claims.verification``.
 """
 
 from __future__ import annotations
@@ -30,41 +38,78 @@ from idp import hash_keys
 from idp.accounts import service as account_service
 from idp.db import Connection, get_database, transaction
 from idp.events import record_event
-from idp.proofing import fingerprints, letters, repository
-from idp.proofing.base import Inputs, Outcome, Status, StepLimit, VerifiedIdentity
-from idp.proofing.ports import Adapters, MethodPorts
-from idp.proofing.registry import METHODS, MethodEntry, get_method
+from idp.proofing import duplicates, repository
+from idp.proofing.policy import Policy, current_policy, offer
+from idp.proofing.protocol import (
+    Actor,
+    Context,
+    Inputs,
+    Outcome,
+    ProofingMethod,
+    Status,
+    StepLimit,
+    VerifiedIdentity,
+)
+from idp.proofing.registry import MethodPlugin, Registry, Unit
 from idp.sealing import MasterKey, SealError
+from idp.staff import service as staff
 from idp.vault import service as vault
 
 TRUST_FRAMEWORK = "nist_800_63A"
-# A letter's code lives 30 days, so a proofing waiting for one must outlive it.
-PROGRESS_LIFETIME = 31 * 24 * 3600
 CONSENT_LIFETIME = 3600
 FINISH_STEP = "finish"
+FINISH_LIFETIME = 3600
 PASSWORD_LIMIT = StepLimit(5, 15 * 60)
+AGENT_ROLES = ("agent", "supervisor")
 _SESSION_REQUEST = "proofing_request"
 _SESSION_RESUME = "proofing_resume"
 
 
 class ProofingUnavailableError(Exception):
-    """No record-check adapters are configured, so no method can run."""
+    """The method cannot run here (no adapters are configured for it)."""
 
 
 class ProofingNotStartedError(Exception):
-    """There is no proofing in progress for this step (never consented, expired, or
+    """There is no proofing in progress for this (never consented, expired, or
     already finished)."""
+
+
+class StepRefusedError(Exception):
+    """A submission that is not allowed now; nothing changed. ``reason`` is a reason
+    code: ``step_not_current``, ``not_your_step``, ``not_staff``, ``own_proofing`` or
+    ``proofing_changed``."""
+
+    reason = "step_not_current"
+
+    def __init__(self, reason: str | None = None) -> None:
+        super().__init__(reason or self.reason)
+        if reason:
+            self.reason = reason
+
+
+class ProofingChangedError(StepRefusedError):
+    """Someone else changed the proofing since it was read: reload and look again."""
+
+    reason = "proofing_changed"
 
 
 @dataclass(frozen=True)
 class StepResult:
-    """What happened, and what to show next: ``step`` of ``method`` (pending or a
-    retryable refusal), the password page (``FINISH_STEP``), or the end."""
+    """What happened, and what to show next: ``step`` of ``method`` (``status`` says
+    whose turn it is), the password page (``FINISH_STEP``), or nothing (the method is
+    over). ``version`` is the proofing's version after it, for the next form."""
 
     outcome: Outcome
     method: str
     step: str | None
     details: dict[str, Any]
+    version: int = 0
+    status: str = Status.PENDING.value
+
+
+def registry() -> Registry:
+    found: Registry = current_app.extensions["idp.proofing.registry"]
+    return found
 
 
 # For the OIDC side
@@ -79,20 +124,36 @@ def safe_resume(value: str | None) -> str | None:
     return value[:4000]
 
 
-def start_for_authorization(resume_url: str, client_id: str | None) -> Response:
+def start_for_authorization(
+    resume_url: str, client_id: str | None, biometric: str = "none"
+) -> Response:
     """Send the browser to identity verification, then back to ``resume_url``.
 
-    Call it from ``/authorize`` when the signed-in person's :func:`verified_level` is
-    below what the request needs, passing the authorize request's own path and query
-    (``request.full_path``) and the agency's ``client_id``. The agency's proofing
-    policy decides which methods are offered. When proofing succeeds the browser is
-    redirected to ``resume_url`` (only a same-site path is accepted; anything else
-    ends on the account page). When it fails, the person is offered another allowed
-    method, or a failure page with a link back to the agency.
+    Call it from ``/authorize`` when the signed-in person has not proven what the
+    request needs, passing the authorize request's own path and query
+    (``request.full_path``), the agency's ``client_id`` and its biometric wish
+    (``none``, ``preferred`` or ``required``). The agency's proofing policy decides
+    which methods are offered. When proofing succeeds the browser is redirected to
+    ``resume_url`` (only a same-site path is accepted; anything else ends on the
+    account page). When it fails, the person is offered another allowed method, or a
+    failure page with a link back to the agency.
     """
     resume = safe_resume(resume_url)
-    session[_SESSION_REQUEST] = {"client_id": client_id, "resume": resume}
+    session[_SESSION_REQUEST] = {"client_id": client_id, "resume": resume, "bio": biometric}
     return redirect(url_for("proofing.start", resume=resume))
+
+
+def session_request() -> dict[str, Any] | None:
+    """What :func:`start_for_authorization` left for ``/verify``, if anything."""
+    held: dict[str, Any] | None = session.get(_SESSION_REQUEST)
+    return held
+
+
+def can_offer(client_id: str | None, biometric: str) -> bool:
+    """Whether any method would be offered for this app and biometric wish."""
+    with transaction() as conn:
+        policy = current_policy(conn, registry(), client_id)
+    return bool(offer(registry(), policy, biometric))
 
 
 def verified_level(conn: Connection, account_id: str) -> int:
@@ -101,6 +162,15 @@ def verified_level(conn: Connection, account_id: str) -> int:
     if record is None or record["verified_at"] is None:
         return 1
     return int(record["level"])
+
+
+def face_compared(conn: Connection, account_id: str) -> bool:
+    """Whether the person's verification compared their face with their document (by
+    software or by a person): what ``bio=required`` needs."""
+    record = repository.get_record(conn, account_id)
+    if record is None or record["verified_at"] is None:
+        return False
+    return any(item.get("face_comparison") for item in record["evidence"])
 
 
 def verification_summary(conn: Connection, account_id: str) -> dict[str, Any] | None:
@@ -119,15 +189,14 @@ def verification_summary(conn: Connection, account_id: str) -> dict[str, Any] | 
         return None
     verified_at = record["verified_at"].isoformat()
     evidence = []
-    for entry in record["evidence_types"]:
-        kind, _, detail = str(entry).partition(":")
+    for entry in record["evidence"]:
         item: dict[str, Any] = {
-            "type": kind,
-            "check_details": [{"check_method": m} for m in record["check_methods"]],
+            "type": entry["type"],
+            "check_details": [{"check_method": m} for m in entry.get("check_methods", [])],
             "time": verified_at,
         }
-        if detail:
-            item["document_details"] = {"type": detail}
+        if entry.get("document_type"):
+            item["document_details"] = {"type": entry["document_type"]}
         evidence.append(item)
     return {
         "trust_framework": TRUST_FRAMEWORK,
@@ -138,24 +207,7 @@ def verification_summary(conn: Connection, account_id: str) -> dict[str, Any] | 
     }
 
 
-# Agency policy
-
-
-def allowed_methods(conn: Connection, client_id: str | None) -> list[MethodEntry]:
-    """The registered methods an agency allows (all of them when it has no policy)."""
-    policy = repository.get_policy(conn, client_id) if client_id else None
-    return [entry for name, entry in METHODS.items() if policy is None or name in policy]
-
-
-def set_policy(conn: Connection, client_id: str, methods: list[str]) -> None:
-    """Allow only ``methods`` for an agency. Raises ValueError for an unknown name."""
-    unknown = sorted(set(methods) - set(METHODS))
-    if unknown:
-        raise ValueError(f"unknown proofing methods: {', '.join(unknown)}")
-    repository.save_policy(conn, client_id, sorted(set(methods)))
-
-
-# Driving a method
+# State, keys and units
 
 
 def _master_key() -> MasterKey:
@@ -183,37 +235,91 @@ def _open_state(account_id: str, sealed: bytes | None) -> dict[str, Any]:
     return state
 
 
-def available() -> bool:
-    """Whether record checks are configured (or faked, in development and tests)."""
-    return current_app.extensions.get("idp.proofing.adapters") is not None
+def _unit(conn: Connection, account_id: str) -> Unit:
+    return Unit(conn, get_database(), _master_key(), account_id)
 
 
-def build_ports(account_id: str) -> MethodPorts:
-    adapters: Adapters | None = current_app.extensions.get("idp.proofing.adapters")
-    if adapters is None:
-        raise ProofingUnavailableError
-    database, master_key = get_database(), _master_key()
-    return MethodPorts(
-        issuing_source=adapters.issuing_source,
-        death_records=adapters.death_records,
-        letters=letters.DatabaseLetterOffice(database, master_key, account_id),
-        identities=fingerprints.DatabaseIdentityIndex(database, master_key, account_id),
-        today=date.today,
+def _build(conn: Connection, account_id: str, name: str) -> ProofingMethod:
+    try:
+        return registry().build(name, _unit(conn, account_id))
+    except LookupError as exc:
+        raise ProofingUnavailableError(name) from exc
+
+
+def _lock(conn: Connection, account_id: str) -> None:
+    """One submission at a time per account (attempt counts stay exact)."""
+    conn.execute(
+        "SELECT pg_advisory_xact_lock(hashtext('proofing_steps'), hashtext(%(a)s))",
+        {"a": account_id},
     )
+
+
+def _progress(conn: Connection, account_id: str) -> dict[str, Any]:
+    progress = repository.get_progress(conn, account_id)
+    if progress is None or progress["consented_at"] is None:
+        raise ProofingNotStartedError
+    return progress
+
+
+def _offered(conn: Connection, progress: dict[str, Any]) -> tuple[Policy, list[MethodPlugin]]:
+    policy = current_policy(conn, registry(), progress["client_id"])
+    return policy, offer(registry(), policy, progress["biometric"])
+
+
+# Starting
 
 
 def consent(account_id: str, resume: str | None) -> None:
     """The person agreed to proofing: start (or restart) it, for the agency that sent
-    them if :func:`start_for_authorization` did."""
+    them if :func:`start_for_authorization` did. A method already under way releases
+    what it holds."""
     request = session.pop(_SESSION_REQUEST, None) or {}
-    client_id = request.get("client_id") if request.get("resume") == resume else None
+    same = request.get("resume") == resume
+    client_id = request.get("client_id") if same else None
+    biometric = request.get("bio", "none") if same else "none"
+    if biometric not in ("none", "preferred", "required"):
+        biometric = "none"
     with transaction() as conn:
-        # Retention: abandoned proofings (sealed state included) go once expired.
-        repository.delete_expired_progress(conn)
-        repository.start_progress(conn, account_id, resume, client_id, CONSENT_LIFETIME)
-        record_event(
-            conn, "proofing.consent", account_id=account_id, client_id=client_id, details={}
+        _lock(conn, account_id)
+        purge_expired(conn)
+        _cancel_current(conn, account_id)
+        policy = current_policy(conn, registry(), client_id)
+        repository.start_progress(
+            conn,
+            account_id,
+            resume_url=resume,
+            client_id=client_id,
+            biometric=biometric,
+            policy_version=policy.version,
+            lifetime_seconds=CONSENT_LIFETIME,
         )
+        record_event(
+            conn, "proofing.consent", account_id=account_id, client_id=client_id,
+            details={"policy_version": policy.version, "biometric": biometric},
+        )  # fmt: skip
+
+
+def _cancel_current(conn: Connection, account_id: str) -> None:
+    progress = repository.get_progress(conn, account_id)
+    if progress is not None and progress["method"]:
+        _cancel(conn, account_id, progress["method"], progress["sealed_state"])
+
+
+def _cancel(conn: Connection, account_id: str, method: str, sealed: bytes | None) -> None:
+    if registry().get(method) is None or not registry().is_available(method):
+        return
+    state = _open_state(account_id, sealed)
+    _build(conn, account_id, method).cancel(state)
+
+
+def purge_expired(conn: Connection) -> int:
+    """Retention: forget expired proofings (sealed state included), letting each
+    method release what it held. Returns how many went."""
+    expired = repository.take_expired_progress(conn)
+    for row in expired:
+        if row["method"]:
+            _cancel(conn, str(row["account_id"]), row["method"], row["sealed_state"])
+    return len(expired)
 
 
 def get_progress(account_id: str) -> dict[str, Any] | None:
@@ -221,174 +327,260 @@ def get_progress(account_id: str) -> dict[str, Any] | None:
         return repository.get_progress(conn, account_id)
 
 
-def offered_methods(progress: dict[str, Any]) -> list[MethodEntry]:
+def offered_methods(progress: dict[str, Any]) -> list[MethodPlugin]:
     with transaction() as conn:
-        return allowed_methods(conn, progress["client_id"])
+        return _offered(conn, progress)[1]
 
 
-def choose_method(account_id: str, name: str) -> StepResult:
-    """Start ``name`` for a consented proofing. Raises ProofingNotStartedError, or
-    LookupError for a method that is unknown or not allowed."""
-    progress = _require_progress(account_id)
-    entry = get_method(name)
-    if entry is None or entry not in offered_methods(progress):
-        raise LookupError(name)
-    outcome = entry.build(build_ports(account_id)).begin()
+def choose_method(account_id: str, name: str, version: int | None = None) -> StepResult:
+    """Start ``name`` for a consented proofing. Raises ProofingNotStartedError,
+    ProofingChangedError, or LookupError for a method that is unknown or not offered."""
     with transaction() as conn:
-        repository.save_step(
-            conn,
-            account_id,
-            name,
-            outcome.step,
-            _seal_state(account_id, dict(outcome.state)),
-            PROGRESS_LIFETIME,
-        )
+        _lock(conn, account_id)
+        progress = _progress(conn, account_id)
+        if version is not None and version != progress["version"]:
+            raise ProofingChangedError
+        policy, offered = _offered(conn, progress)
+        plugin = next((p for p in offered if p.name == name), None)
+        if plugin is None:
+            raise LookupError(name)
+        if progress["method"]:
+            _cancel(conn, account_id, progress["method"], progress["sealed_state"])
+        context = Context(progress["client_id"], progress["biometric"], date.today())
+        method = _build(conn, account_id, name)
+        outcome = method.begin(context)
         record_event(
             conn, "proofing.method_chosen", account_id=account_id,
-            client_id=progress["client_id"], details={"method": name},
+            client_id=progress["client_id"],
+            details={"method": name, "policy_version": policy.version},
         )  # fmt: skip
-    return StepResult(outcome, name, outcome.step, {})
+        return _persist(conn, progress, plugin, method, "begin", outcome, {}, policy.version)
+
+
+# Steps
 
 
 def current_step(account_id: str) -> StepResult:
-    """Where the account's proofing stands. Raises ProofingNotStartedError."""
-    progress = _require_progress(account_id)
-    entry = get_method(progress["method"] or "")
-    if entry is None:
-        raise ProofingNotStartedError
-    state = _open_state(account_id, progress["sealed_state"])
-    if progress["step"] == FINISH_STEP:
-        return StepResult(Outcome.pending(FINISH_STEP), entry.name, FINISH_STEP, {})
-    outcome = entry.build(build_ports(account_id)).status(state)
-    return StepResult(outcome, entry.name, outcome.step, entry.describe(state))
-
-
-def submit_step(account_id: str, step: str, inputs: Inputs) -> StepResult:
-    """Hand a step's inputs to the method and persist what it decides.
-
-    Raises ProofingNotStartedError, or LookupError for a step the method does not
-    declare."""
-    progress = _require_progress(account_id)
-    entry = get_method(progress["method"] or "")
-    if entry is None or progress["step"] == FINISH_STEP:
-        raise ProofingNotStartedError
-    method = entry.build(build_ports(account_id))
-    limit = method.step_limits.get(step)
-    if limit is None:
-        raise LookupError(step)
-    state = _open_state(account_id, progress["sealed_state"])
-    if not _count_attempt(account_id, entry.name, step, limit):
-        outcome = Outcome.rejected("too_many_attempts", step=progress["step"])
-        _audit(account_id, progress, entry.name, step, outcome)
-        return StepResult(outcome, entry.name, progress["step"], entry.describe(state))
-    outcome = method.submit(step, inputs, state)
-    return _persist(account_id, progress, entry, step, outcome, state)
-
-
-def _require_progress(account_id: str) -> dict[str, Any]:
-    progress = get_progress(account_id)
-    if progress is None or progress["consented_at"] is None:
-        raise ProofingNotStartedError
-    return progress
-
-
-def _count_attempt(account_id: str, method: str, step: str, limit: StepLimit) -> bool:
-    """Count one attempt; False if the limit was already reached."""
+    """Where the account's proofing stands, asking the method (a waiting step may have
+    moved on). Raises ProofingNotStartedError."""
     with transaction() as conn:
-        conn.execute(
-            "SELECT pg_advisory_xact_lock(hashtext('proofing_attempts'), hashtext(%(a)s))",
-            {"a": account_id},
+        progress = _progress(conn, account_id)
+        plugin = registry().get(progress["method"] or "")
+        if plugin is None:
+            raise ProofingNotStartedError
+        if progress["step"] == FINISH_STEP:
+            outcome = Outcome.pending(FINISH_STEP)
+            return StepResult(outcome, plugin.name, FINISH_STEP, {}, progress["version"])
+        state = _open_state(account_id, progress["sealed_state"])
+        method = _build(conn, account_id, plugin.name)
+        outcome = method.status(state)
+        unchanged = (
+            outcome.status.value == progress["status"]
+            and outcome.step == progress["step"]
+            and dict(outcome.state) == state
         )
-        used = repository.count_attempts(conn, account_id, method, step, limit.seconds)
-        if used >= limit.attempts:
-            return False
-        repository.add_attempt(conn, account_id, method, step)
+        if unchanged:
+            return StepResult(
+                outcome, plugin.name, outcome.step, plugin.describe(state),
+                progress["version"], progress["status"],
+            )  # fmt: skip
+        return _persist(
+            conn, progress, plugin, method, "status", outcome, state,
+            progress["policy_version"],
+        )  # fmt: skip
+
+
+def step_uploads(account_id: str, step: str) -> dict[str, int]:
+    """The uploads the current method declares for ``step``, with their size limits
+    (empty when there is no such step): what the page may send."""
+    progress = get_progress(account_id)
+    declaration = registry().declaration((progress or {}).get("method") or "")
+    found = declaration.step(step) if declaration else None
+    return {upload.name: upload.max_bytes for upload in found.uploads} if found else {}
+
+
+def submit_step(
+    account_id: str, step: str, inputs: Inputs, version: int | None = None
+) -> StepResult:
+    """The applicant submits the current step. Raises ProofingNotStartedError, or
+    StepRefusedError (nothing changed) for a step that is not current, not theirs, or
+    a proofing that changed since ``version``."""
+    return _submit(account_id, step, inputs, version, Actor.APPLICANT, None)
+
+
+def submit_agent_step(
+    actor_id: str, applicant_id: str, step: str, inputs: Inputs, version: int | None = None
+) -> StepResult:
+    """A staff agent submits the current (agent) step of another person's proofing.
+
+    The actor must hold an agent or supervisor role and must not be the applicant."""
+    if actor_id == applicant_id:
+        raise StepRefusedError("own_proofing")
+    with transaction() as conn:
+        if not any(staff.has_role(conn, actor_id, role) for role in AGENT_ROLES):
+            raise StepRefusedError("not_staff")
+    return _submit(applicant_id, step, inputs, version, Actor.AGENT, actor_id)
+
+
+def _submit(
+    account_id: str,
+    step_name: str,
+    inputs: Inputs,
+    version: int | None,
+    actor: Actor,
+    actor_id: str | None,
+) -> StepResult:
+    with transaction() as conn:
+        progress = _progress(conn, account_id)
+        plugin = registry().get(progress["method"] or "")
+        if plugin is None:
+            raise StepRefusedError("step_not_current")
+        step = plugin.declaration.step(step_name)
+        if step is None or step_name != progress["step"]:
+            raise StepRefusedError("step_not_current")
+        if step.actor is not actor:
+            raise StepRefusedError("not_your_step")
+        if version is not None and version != progress["version"]:
+            raise ProofingChangedError
+        _lock(conn, account_id)
+        if repository.progress_version(conn, account_id) != progress["version"]:
+            raise ProofingChangedError
+        state = _open_state(account_id, progress["sealed_state"])
+        method = _build(conn, account_id, plugin.name)
+        policy, offered = _offered(conn, progress)
+        if plugin not in offered:
+            outcome = Outcome.rejected("method_no_longer_allowed", retry=False)
+        elif not _count_attempt(conn, account_id, plugin.name, step_name, step.limit):
+            outcome = Outcome.rejected("too_many_attempts", step=step_name)
+        else:
+            outcome = method.submit(step_name, inputs, state)
+        return _persist(
+            conn, progress, plugin, method, step_name, outcome, state, policy.version, actor_id
+        )
+
+
+def _count_attempt(
+    conn: Connection, account_id: str, method: str, step: str, limit: StepLimit
+) -> bool:
+    """Count one attempt; False if the limit was already reached. The caller holds
+    the account's lock."""
+    used = repository.count_attempts(conn, account_id, method, step, limit.seconds)
+    if used >= limit.attempts:
+        return False
+    repository.add_attempt(conn, account_id, method, step)
     return True
 
 
 def _persist(
-    account_id: str,
+    conn: Connection,
     progress: dict[str, Any],
-    entry: MethodEntry,
+    plugin: MethodPlugin,
+    method: ProofingMethod,
     step: str,
     outcome: Outcome,
     state: dict[str, Any],
+    policy_version: int | None,
+    actor_id: str | None = None,
 ) -> StepResult:
-    name = entry.name
-    with transaction() as conn:
-        if outcome.status is Status.VERIFIED and outcome.identity is not None:
-            waiting = {"identity": outcome.identity.as_dict(), "reference": outcome.reference}
-            repository.save_step(
-                conn, account_id, name, FINISH_STEP, _seal_state(account_id, waiting)
-            )
-            next_step: str | None = FINISH_STEP
-        elif outcome.status is Status.PENDING:
-            state = dict(outcome.state)
-            repository.save_step(
-                conn,
-                account_id,
-                name,
-                outcome.step,
-                _seal_state(account_id, state),
-                PROGRESS_LIFETIME,
-            )
-            next_step = outcome.step
-        elif outcome.retry:
-            next_step = outcome.step or progress["step"]
-            repository.save_step(conn, account_id, name, next_step, progress["sealed_state"])
-        else:
-            # The method failed for good: forget what it read, keep the consent and the
-            # agency so another method can be chosen.
-            repository.save_step(conn, account_id, None, None, None)
-            next_step = None
-        _audit_in(conn, account_id, progress, name, step, outcome)
-    return StepResult(outcome, name, next_step, entry.describe(state))
+    """The one path by which outcomes of ``begin``, ``submit`` and ``status`` are
+    stored: a compare-and-set on the proofing's version, then the audit trail."""
+    account_id = str(progress["account_id"])
+    name = plugin.name
+    identity = outcome.identity
+    if identity is not None and _claimed_elsewhere(conn, account_id, identity):
+        outcome = Outcome.rejected("identity_needs_review", retry=False)
+    save: dict[str, Any]
+    if outcome.status is Status.VERIFIED and outcome.identity is not None:
+        waiting = {"identity": outcome.identity.as_dict(), "reference": outcome.reference}
+        save = dict(method=name, step=FINISH_STEP, status="pending", lifetime=FINISH_LIFETIME)
+        sealed: bytes | None = _seal_state(account_id, waiting)
+    elif outcome.status in (Status.PENDING, Status.WAITING):
+        state = dict(outcome.state)
+        save = dict(
+            method=name, step=outcome.step, status=outcome.status.value,
+            lifetime=plugin.declaration.max_wait_seconds,
+        )  # fmt: skip
+        sealed = _seal_state(account_id, state)
+    elif outcome.retry:
+        save = dict(method=name, step=outcome.step or progress["step"], status=progress["status"])
+        sealed = progress["sealed_state"]
+    else:
+        # The method is over: it releases what it held, and what it read is forgotten.
+        # The consent and the agency stay, so another method can be chosen.
+        method.cancel(state)
+        save = dict(method=None, step=None, status="pending")
+        sealed = None
+    saved = repository.save_step(
+        conn,
+        account_id,
+        progress["version"],
+        method=save["method"],
+        step=save["step"],
+        status=save["status"],
+        sealed_state=sealed,
+        poll_seconds=outcome.poll_seconds if outcome.status is Status.WAITING else None,
+        policy_version=policy_version,
+        lifetime_seconds=save.get("lifetime"),
+    )
+    if not saved:
+        raise ProofingChangedError
+    _audit(conn, progress, name, step, outcome, policy_version, actor_id)
+    return StepResult(
+        outcome,
+        name,
+        save["step"],
+        plugin.describe(state),
+        int(progress["version"]) + 1,
+        save["status"],
+    )
+
+
+def _claimed_elsewhere(conn: Connection, account_id: str, identity: VerifiedIdentity) -> bool:
+    key = hash_keys.load_key(get_database(), _master_key(), duplicates.HASH_PURPOSE)
+    return duplicates.claimed_elsewhere(conn, key, account_id, identity)
 
 
 def _audit(
-    account_id: str, progress: dict[str, Any], method: str, step: str, outcome: Outcome
-) -> None:
-    with transaction() as conn:
-        _audit_in(conn, account_id, progress, method, step, outcome)
-
-
-def _audit_in(
     conn: Connection,
-    account_id: str,
     progress: dict[str, Any],
     method: str,
     step: str,
     outcome: Outcome,
+    policy_version: int | None,
+    actor_id: str | None = None,
 ) -> None:
-    """One event per submitted step; the proofing record when a step ends in a result."""
+    """One event per call that changed something; the proofing record when a call
+    ends in a result. Reason codes and method names only, never personal data."""
+    account_id = str(progress["account_id"])
     kind = {
         Status.PENDING: "proofing.step_passed",
+        Status.WAITING: "proofing.waiting",
         Status.VERIFIED: "proofing.checks_passed",
         Status.REJECTED: "proofing.rejected",
     }[outcome.status]
     details: dict[str, Any] = {"method": method, "step": step, "reasons": list(outcome.reasons)}
-    if outcome.status is Status.PENDING:
+    if outcome.status in (Status.PENDING, Status.WAITING):
         details["next"] = outcome.step
     if outcome.reference:
         details["reference"] = outcome.reference
+    if actor_id:
+        details["actor"] = actor_id
     record_event(
         conn, kind, account_id=account_id, client_id=progress["client_id"], details=details
     )
-    if "duplicate_identity" in outcome.reasons:
+    if "identity_needs_review" in outcome.reasons:
         record_event(
             conn, "proofing.review_needed", account_id=account_id, details={"method": method}
         )
-    entry = get_method(method)
-    evidence = list(entry.method.evidence) if entry else []
     repository.save_record(
         conn,
         account_id,
         method=method,
-        evidence=evidence,
-        check_methods=[],
+        evidence=[],
         outcome="rejected" if outcome.status is Status.REJECTED else "pending",
         reasons=list(outcome.reasons),
         reference=outcome.reference,
+        policy_version=policy_version,
     )
 
 
@@ -408,79 +600,80 @@ def finish(account_id: str, email: str, password: str) -> Finished | str:
     """Check the password, seal the verified attributes, record the verification.
 
     Returns :class:`Finished`, or a reason code (``password_wrong``,
-    ``too_many_attempts``, ``duplicate_identity``). Raises ProofingNotStartedError."""
-    progress = _require_progress(account_id)
-    if progress["step"] != FINISH_STEP:
-        raise ProofingNotStartedError
-    method = str(progress["method"])
-    if not _count_attempt(account_id, "service", "password", PASSWORD_LIMIT):
-        return "too_many_attempts"
+    ``too_many_attempts``, ``identity_needs_review``). Raises ProofingNotStartedError."""
     with transaction() as conn:
+        _lock(conn, account_id)
+        progress = _progress(conn, account_id)
+        if progress["step"] != FINISH_STEP:
+            raise ProofingNotStartedError
+        if not _count_attempt(conn, account_id, "service", "password", PASSWORD_LIMIT):
+            return "too_many_attempts"
         if account_service.check_password(conn, email, password[:128]) is None:
             record_event(conn, "proofing.password_failed", account_id=account_id)
             return "password_wrong"
-    waiting = _open_state(account_id, progress["sealed_state"])
-    identity = VerifiedIdentity.from_dict(waiting["identity"])
-    key = hash_keys.load_key(get_database(), _master_key(), fingerprints.HASH_PURPOSE)
+    key = hash_keys.load_key(get_database(), _master_key(), duplicates.HASH_PURPOSE)
     try:
-        personal_key = _record_verification(
-            account_id, progress, method, identity, waiting.get("reference"), key, password
-        )
+        finished = _record_verification(account_id, progress, key, password)
     except _DuplicateError:
-        outcome = Outcome.rejected("duplicate_identity", retry=False)
+        outcome = Outcome.rejected("identity_needs_review", retry=False)
         with transaction() as conn:
-            repository.save_step(conn, account_id, None, None, None)
-            _audit_in(conn, account_id, progress, method, FINISH_STEP, outcome)
-        return "duplicate_identity"
-    resume = progress["resume_url"] or url_for("account.overview")
-    session[_SESSION_RESUME] = resume
-    return Finished(personal_key, resume, identity.as_dict())
+            if repository.save_step(
+                conn, account_id, progress["version"], method=None, step=None,
+                status="pending", sealed_state=None,
+            ):  # fmt: skip
+                _audit(
+                    conn, progress, str(progress["method"]), FINISH_STEP, outcome,
+                    progress["policy_version"],
+                )  # fmt: skip
+        return "identity_needs_review"
+    session[_SESSION_RESUME] = finished.resume
+    return finished
 
 
 class _DuplicateError(Exception):
-    """Another account claimed the identity; the transaction is rolled back."""
+    """Another account holds the identity; the transaction is rolled back."""
 
 
 def _record_verification(
-    account_id: str,
-    progress: dict[str, Any],
-    method: str,
-    identity: VerifiedIdentity,
-    reference: str | None,
-    key: bytes,
-    password: str,
-) -> str:
-    entry = get_method(method)
-    declared = entry.method if entry else None
+    account_id: str, progress: dict[str, Any], key: bytes, password: str
+) -> Finished:
+    method = str(progress["method"])
+    declaration = registry().declaration(method)
+    level = declaration.ial if declaration else 2
     with transaction() as conn:
-        if fingerprints.claimed_elsewhere(conn, key, account_id, identity) or not (
-            fingerprints.claim(conn, key, account_id, identity)
+        _lock(conn, account_id)
+        if repository.progress_version(conn, account_id) != progress["version"]:
+            raise ProofingChangedError
+        waiting = _open_state(account_id, progress["sealed_state"])
+        identity = VerifiedIdentity.from_dict(waiting["identity"])
+        if duplicates.claimed_elsewhere(conn, key, account_id, identity) or not (
+            duplicates.claim(conn, key, account_id, identity)
         ):
             raise _DuplicateError
-        personal_key = vault.seal_identity(
-            conn, _master_key(), account_id, identity.as_dict(), password
-        )
-        letters.use_letters(conn, account_id)
-        evidence = [
-            f"{kind}:{identity.document_type}" for kind in (declared.evidence if declared else ())
-        ]
+        attributes = identity.claims()
+        personal_key = vault.seal_identity(conn, _master_key(), account_id, attributes, password)
         repository.save_record(
             conn,
             account_id,
             method=method,
-            evidence=evidence,
-            check_methods=list(declared.check_methods if declared else ()),
+            evidence=[item.public() for item in identity.evidence],
             outcome="verified",
             reasons=[],
-            level=declared.ial if declared else 2,
-            reference=reference,
+            level=level,
+            reference=waiting.get("reference"),
+            policy_version=progress["policy_version"],
         )
         repository.end_progress(conn, account_id)
         record_event(
             conn, "proofing.verified", account_id=account_id, client_id=progress["client_id"],
-            details={"method": method, "level": declared.ial if declared else 2},
+            details={
+                "method": method, "level": level,
+                "face_comparison": identity.face_comparison.value,
+                "policy_version": progress["policy_version"],
+            },
         )  # fmt: skip
-    return personal_key
+    resume = progress["resume_url"] or url_for("account.overview")
+    return Finished(personal_key, resume, attributes)
 
 
 def take_resume() -> str:
@@ -489,17 +682,17 @@ def take_resume() -> str:
     return safe_resume(resume) or url_for("account.overview")
 
 
-def other_methods(account_id: str, failed: str | None) -> list[MethodEntry]:
-    """The allowed methods still worth trying after ``failed`` failed."""
+def other_methods(account_id: str, failed: str | None) -> list[MethodPlugin]:
+    """The offered methods still worth trying after ``failed`` failed."""
     progress = get_progress(account_id)
     if progress is None:
         return []
-    return [entry for entry in offered_methods(progress) if entry.name != failed]
+    return [plugin for plugin in offered_methods(progress) if plugin.name != failed]
 
 
 def agency_link(client_id: str | None) -> dict[str, str] | None:
-    """The agency's name and site (the origin of its first redirect URI), for the
-    failure page."""
+    """The agency's name and site (the origin of its first redirect URI), for pages
+    that send the person back."""
     if not client_id:
         return None
     with transaction() as conn:

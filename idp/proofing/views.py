@@ -1,8 +1,14 @@
 """``/verify``: explain, consent, choose a method, its steps, password, personal key.
 
-Each method's step ``S`` is shown by ``templates/proofing/<method>/<S>.html`` and posted
-to ``/verify/step/<S>``. Uploads are read into memory only (never spooled to disk) and
-passed on as bytes; reason codes become words in ``proofing/_reasons.html``.
+These pages name no method. A method's step ``S`` is shown by its own template
+``proofing/<method>/<S>.html`` and posted to ``/verify/step/<S>``; only the uploads that
+step declares are read, each within its declared size, in memory only (never spooled
+to disk). Every step form carries the proofing's version, so a stale page is refused
+instead of overwriting a newer change. Reason codes become words in
+``proofing/_reasons.html`` and the method's own ``proofing/<method>/_reasons.html``.
+
+Only a session whose second factor was used in this session may verify: a remembered
+browser is sent to its second factor first.
 """
 
 from __future__ import annotations
@@ -10,26 +16,27 @@ from __future__ import annotations
 import io
 from typing import IO, Any
 
-from flask import Blueprint, Flask, abort, current_app, redirect, render_template, request, url_for
+from flask import Blueprint, Flask, current_app, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from idp.accounts import identity_session
+from idp.accounts import identity_session, session_auth
+from idp.accounts import repository as account_repository
 from idp.db import transaction
-from idp.proofing import letters, service
-from idp.proofing.base import Inputs, Status
-from idp.proofing.document_only import MAX_UPLOAD_BYTES
-from idp.proofing.service import ProofingNotStartedError, ProofingUnavailableError, StepResult
-from idp.settings import Settings
+from idp.proofing import service
+from idp.proofing.protocol import Inputs, Status
+from idp.proofing.service import (
+    ProofingNotStartedError,
+    ProofingUnavailableError,
+    StepRefusedError,
+    StepResult,
+)
 from idp.vault import service as vault
 
 bp = Blueprint("proofing", __name__, url_prefix="/verify")
-dev_bp = Blueprint("dev_letters", __name__)
 
-# Up to three photos of MAX_UPLOAD_BYTES each, and the form around them.
-MAX_STEP_BYTES = 3 * MAX_UPLOAD_BYTES + 256 * 1024
-_UPLOAD_NAMES = ("front", "back", "passport_page")
 _STEP_ENDPOINT = "proofing.submit"
+_VERSION_FIELD = "proofing_version"
 
 
 def _account_id() -> str:
@@ -39,7 +46,15 @@ def _account_id() -> str:
 @bp.before_request
 @login_required  # type: ignore[untyped-decorator]
 def require_sign_in() -> Any:
-    return None
+    """Verifying needs a second factor used in this session, not a remembered browser."""
+    if session_auth.used_second_factor():
+        return None
+    from idp.accounts.views import first_factor_page
+
+    with transaction() as conn:
+        factors = account_repository.count_factors(conn, _account_id())
+    session_auth.set_next(request.full_path if request.method == "GET" else url_for(".start"))
+    return redirect(url_for(first_factor_page(factors)))
 
 
 def _in_memory_stream(
@@ -52,10 +67,10 @@ def _in_memory_stream(
 
 
 def allow_uploads() -> None:
-    """Before anything reads the form: let a step's photos through (up to
-    ``MAX_STEP_BYTES``) and keep them in memory rather than in temporary files."""
+    """Before anything reads the form: let a step's uploads through (up to the largest
+    any registered step declares) and keep them in memory rather than temporary files."""
     if request.endpoint == _STEP_ENDPOINT and request.method == "POST":
-        request.max_content_length = MAX_STEP_BYTES
+        request.max_content_length = service.registry().max_request_bytes()
         request._get_file_stream = _in_memory_stream  # type: ignore[method-assign]
 
 
@@ -72,7 +87,7 @@ def start() -> Any:
         # After a password reset without the personal key, verifying again is the
         # other way to unlock: it replaces the sealed identity.
         sealed = vault.is_sealed(conn, _account_id())
-    if level >= 2 and not sealed:
+    if level >= 2 and not sealed and not _needs_more(resume):
         return render_template("proofing/already_verified.html", resume=resume)
     if request.method == "GET":
         progress = service.get_progress(_account_id())
@@ -85,85 +100,132 @@ def start() -> Any:
     return redirect(url_for("proofing.methods"))
 
 
+def _needs_more(resume: str | None) -> bool:
+    """An agency sent a verified person back to prove more (a face comparison)."""
+    held = service.session_request()
+    return bool(held and held.get("resume") == resume and held.get("bio") == "required")
+
+
+def _version() -> int | None:
+    value = request.form.get(_VERSION_FIELD, "")
+    return int(value) if value.isdigit() and len(value) < 10 else None
+
+
 @bp.route("/methods", methods=["GET", "POST"])
 def methods() -> Any:
     progress = service.get_progress(_account_id())
     if progress is None or progress["consented_at"] is None:
         return redirect(url_for("proofing.start"))
-    offered = service.offered_methods(progress) if service.available() else []
+    offered = service.offered_methods(progress)
+    if not offered:
+        return _unavailable_page(progress["client_id"])
+    context = {"methods": offered, "version": progress["version"]}
     if request.method == "GET":
-        return render_template("proofing/methods.html", methods=offered)
+        return render_template("proofing/methods.html", **context)
     try:
-        service.choose_method(_account_id(), request.form.get("method", ""))
+        service.choose_method(_account_id(), request.form.get("method", ""), _version())
     except LookupError:
         error = "Choose one of the ways to verify your identity."
-        return render_template("proofing/methods.html", methods=offered, error=error), 400
+        return render_template("proofing/methods.html", error=error, **context), 400
+    except StepRefusedError:
+        error = "This page was out of date. Here is where things stand now."
+        return render_template("proofing/methods.html", error=error, **context), 409
     except (ProofingNotStartedError, ProofingUnavailableError):
         return redirect(url_for("proofing.start"))
     return redirect(url_for("proofing.step"))
+
+
+def _unavailable_page(client_id: str | None) -> Any:
+    """Honest: no method that keeps a route without automated face recognition can run
+    now, so none is offered."""
+    return render_template("proofing/unavailable.html", agency=service.agency_link(client_id)), 503
 
 
 @bp.get("/step")
 def step() -> Any:
     try:
         result = service.current_step(_account_id())
-    except ProofingNotStartedError:
+    except (ProofingNotStartedError, ProofingUnavailableError):
         return redirect(url_for("proofing.start"))
     if result.step == service.FINISH_STEP:
         return redirect(url_for("proofing.finish"))
+    if result.step is None:
+        return redirect(url_for("proofing.methods"))
     return _step_page(result)
 
 
 @bp.post("/step/<name>")
 def submit(name: str) -> Any:
-    inputs = _read_inputs()
+    inputs = _read_inputs(service.step_uploads(_account_id(), name))
     try:
-        result = service.submit_step(_account_id(), name, inputs)
+        result = service.submit_step(_account_id(), name, inputs, _version())
     except ProofingNotStartedError:
         return redirect(url_for("proofing.start"))
-    except LookupError:
-        abort(404)
+    except ProofingUnavailableError:
+        return _failure_page((), None)
+    except StepRefusedError as refused:
+        return _refused_page(refused.reason)
     outcome = result.outcome
     if outcome.status is Status.VERIFIED:
         return redirect(url_for("proofing.finish"))
-    if outcome.status is Status.PENDING:
+    if outcome.status in (Status.PENDING, Status.WAITING):
         return redirect(url_for("proofing.step"))
     if outcome.retry and result.step:
         return _step_page(result, status=422)
     return _failure_page(outcome.reasons, result.method)
 
 
-def _read_inputs() -> Inputs:
-    """The step's form fields and uploads; a request over the limit loses its files."""
+def _read_inputs(uploads: dict[str, int]) -> Inputs:
+    """The form fields and the step's declared uploads; anything over its limit is
+    listed as oversized, and a request over the whole limit loses its files."""
     try:
         form = request.form
         files = request.files
     except RequestEntityTooLarge:
-        return Inputs(oversized=frozenset(_UPLOAD_NAMES))
+        return Inputs(oversized=frozenset(uploads))
     data: dict[str, bytes] = {}
     oversized: set[str] = set()
-    for name in _UPLOAD_NAMES:
+    for name, limit in uploads.items():
         upload = files.get(name)
         if upload is None or not upload.filename:
             continue
-        content = upload.stream.read(MAX_UPLOAD_BYTES + 1)
-        if len(content) > MAX_UPLOAD_BYTES:
+        content = upload.stream.read(limit + 1)
+        if len(content) > limit:
             oversized.add(name)
         elif content:
             data[name] = content
-    fields = {key: value for key, value in form.items() if key != "csrf_token"}
+    skip = ("csrf_token", _VERSION_FIELD)
+    fields = {key: value for key, value in form.items() if key not in skip}
     return Inputs(fields=fields, files=data, oversized=frozenset(oversized))
 
 
-def _step_page(result: StepResult, status: int = 200) -> Any:
+def _step_page(result: StepResult, status: int = 200, notice: str | None = None) -> Any:
     template = f"proofing/{result.method}/{result.step}.html"
     context = dict(result.details)
     context.update(
+        method=result.method,
         reasons=result.outcome.reasons if result.outcome.status is Status.REJECTED else (),
         step=result.step,
-        form=request.form if request.method == "POST" else {},
+        version=result.version,
+        waiting=result.status == Status.WAITING.value,
+        poll_seconds=result.outcome.poll_seconds,
+        notice=notice,
+        form=request.form if request.method == "POST" and status != 409 else {},
     )
     return render_template(template, **context), status
+
+
+def _refused_page(reason: str) -> Any:
+    """Show where the proofing stands now, saying why the submission was refused."""
+    try:
+        current = service.current_step(_account_id())
+    except (ProofingNotStartedError, ProofingUnavailableError):
+        return redirect(url_for("proofing.start"))
+    if current.step == service.FINISH_STEP:
+        return redirect(url_for("proofing.finish"))
+    if current.step is None:
+        return redirect(url_for("proofing.methods"))
+    return _step_page(current, status=409, notice=reason)
 
 
 def _failure_page(reasons: tuple[str, ...], failed: str | None) -> Any:
@@ -172,8 +234,9 @@ def _failure_page(reasons: tuple[str, ...], failed: str | None) -> Any:
     return render_template(
         "proofing/failed.html",
         reasons=reasons,
+        method=failed,
         agency=service.agency_link(client_id),
-        others=service.other_methods(_account_id(), failed) if service.available() else [],
+        others=service.other_methods(_account_id(), failed),
     )
 
 
@@ -181,15 +244,18 @@ def _failure_page(reasons: tuple[str, ...], failed: str | None) -> Any:
 def finish() -> Any:
     try:
         current = service.current_step(_account_id())
-    except ProofingNotStartedError:
+    except (ProofingNotStartedError, ProofingUnavailableError):
         return redirect(url_for("proofing.start"))
     if current.step != service.FINISH_STEP:
         return redirect(url_for("proofing.step"))
     if request.method == "GET":
         return render_template("proofing/finish.html")
-    result = service.finish(_account_id(), current_user.email, request.form.get("password", ""))
+    try:
+        result = service.finish(_account_id(), current_user.email, request.form.get("password", ""))
+    except (ProofingNotStartedError, StepRefusedError):
+        return redirect(url_for("proofing.step"))
     if isinstance(result, str):
-        if result == "duplicate_identity":
+        if result == "identity_needs_review":
             return _failure_page((result,), current.method)
         return render_template("proofing/finish.html", reasons=(result,)), 401
     response = current_app.make_response(
@@ -205,14 +271,3 @@ def done() -> Any:
     if request.form.get("saved") != "yes":
         return render_template("proofing/personal_key_unconfirmed.html"), 400
     return redirect(service.take_resume())
-
-
-@dev_bp.get("/dev/letters")
-def dev_letters() -> Any:
-    """Letters waiting for the print vendor, codes included: development only."""
-    settings: Settings = current_app.config["IDP_SETTINGS"]
-    if not settings.development:
-        abort(404)
-    with transaction() as conn:
-        waiting = letters.list_unexported(conn, current_app.extensions["idp.master_key"])
-    return render_template("proofing/dev_letters.html", letters=waiting)

@@ -44,9 +44,10 @@ def make_verified(live_server: LiveServer, person: Person) -> str:
             conn, app.extensions["idp.master_key"], person.account_id, IDENTITY, person.password
         )
         conn.execute(
-            "INSERT INTO proofing_records (account_id, methods_tried, evidence_types, "
-            "check_methods, outcome, level, verified_method, verified_at) VALUES "
-            "(%s, '{document}', '{driving_permit}', '{data}', 'verified', 2, 'document', now())",
+            "INSERT INTO proofing_records (account_id, methods_tried, evidence, outcome, level, "
+            "verified_method, verified_at) VALUES (%s, '{document}', '[{\"type\": "
+            "\"document\", \"document_type\": \"driving_permit\", \"check_methods\": "
+            "[\"data\"], \"face_comparison\": null}]', 'verified', 2, 'document', now())",
             (person.account_id,),
         )
     return personal_key

@@ -12,7 +12,9 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import requests
 
-from idp.proofing import letters, service
+from idp.proofing import service
+from idp.proofing.methods.document import letters
+from idp.proofing.policy import PolicyError, current_policy, offer, save_policy
 from idp.vault.service import open_identity
 from tests.conftest import LiveServer, Person, RegisteredAgency, make_person
 from tests.documents.generate import Licence
@@ -165,11 +167,13 @@ def test_one_identity_cannot_verify_two_accounts(live_server: LiveServer, person
     browser.post_form(finish, "/verify/finish", {"password": person.password})
 
     other = make_person(live_server)
-    browser = signed_in(live_server, other)
-    page = choose_document(browser)
-    refused = upload(browser, page, licence)
-    assert refused.status_code == 200
-    assert "already verified on another account" in refused.text
+    browser, code_page = run_to_code_page(live_server, other, licence)
+    refused = browser.post_form(
+        code_page, "/verify/step/code", {"code": letter_code(live_server, other.account_id)}
+    )
+    assert refused.status_code == 200, refused.text
+    assert "couldn&#39;t finish verifying your identity online" in refused.text
+    assert "another account" not in refused.text and "already verified" not in refused.text
     with live_server.app.extensions["idp.db"].transaction() as conn:
         kinds = [
             row["kind"]
@@ -283,13 +287,19 @@ def test_start_for_authorization(live_server: LiveServer, agency: RegisteredAgen
 
 
 def test_agency_policy_limits_methods(live_server: LiveServer, agency: RegisteredAgency) -> None:
+    registry = live_server.app.extensions["idp.proofing.registry"]
     with live_server.app.extensions["idp.db"].transaction() as conn:
-        assert [m.name for m in service.allowed_methods(conn, agency.client_id)] == ["document"]
-        service.set_policy(conn, agency.client_id, [])
-        assert service.allowed_methods(conn, agency.client_id) == []
-        with pytest.raises(ValueError, match="unknown"):
-            service.set_policy(conn, agency.client_id, ["selfie"])
-        assert [m.name for m in service.allowed_methods(conn, None)] == ["document"]
+        policy = current_policy(conn, registry, agency.client_id)
+        assert policy.version == 0 and [p.name for p in offer(registry, policy, "none")] == [
+            "document"
+        ]
+        with pytest.raises(PolicyError, match="at least one"):
+            save_policy(conn, registry, agency.client_id, [], "test")
+        with pytest.raises(PolicyError, match="unknown"):
+            save_policy(conn, registry, agency.client_id, ["selfie"], "test")
+        saved = save_policy(conn, registry, agency.client_id, ["document"], "test")
+        assert saved.version == 1
+        assert current_policy(conn, registry, agency.client_id).version == 1
 
 
 def test_dev_letters_only_in_development(live_server: LiveServer, person: Person) -> None:

@@ -1,8 +1,9 @@
 """Letters with a one-time code, mailed to a verified address by a print vendor.
 
 A code is valid for 30 days, and a person gets at most 4 letters in 30 days. The code
-is kept only as a keyed hash (HMAC under a key sealed with the master key). What the
-vendor prints (the name, the address and the code) is sealed until it is exported by
+is kept only as a keyed hash (HMAC under a key sealed with the master key), and so is
+the letter's binding (the identity and address it was mailed for). What the vendor
+prints (the name, the address and the code) is sealed until it is exported by
 ``idp letters export``, then erased.
 """
 
@@ -12,15 +13,21 @@ import csv
 import json
 import secrets
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import IO, Any
 
 from idp import hash_keys
-from idp.db import Connection, Database, transaction
-from idp.proofing.base import PostalAddress
-from idp.proofing.ports.letters import CodeStatus, LetterOffice, LetterStatus
+from idp.db import Connection
+from idp.proofing.methods.document.letter_office import (
+    CodeStatus,
+    LetterOffice,
+    LetterStatus,
+    SentLetter,
+)
+from idp.proofing.protocol import PostalAddress
+from idp.proofing.registry import Unit
 from idp.sealing import MasterKey
 
 CODE_LIFETIME_SECONDS = 30 * 24 * 3600
@@ -99,8 +106,10 @@ def create_letter(
     account_id: str,
     recipient: str,
     address: PostalAddress,
-) -> LetterStatus:
-    """Queue a letter with a new code, unless the limit has been reached."""
+    binding: str,
+) -> SentLetter:
+    """Queue a letter with a new code, unless the limit has been reached; void every
+    unused letter of the account that was mailed for another binding."""
     conn.execute(
         "SELECT pg_advisory_xact_lock(hashtext('proofing_letters'), hashtext(%(a)s))",
         {"a": account_id},
@@ -113,35 +122,60 @@ def create_letter(
         {"a": account_id, "w": LIMIT_WINDOW_SECONDS},
     ).fetchone()
     if row is not None and row["n"] >= LETTER_LIMIT:
-        return LetterStatus.LIMIT_REACHED
+        return SentLetter(LetterStatus.LIMIT_REACHED)
+    bound = hash_keys.keyed_hash(hash_key, account_id, "binding", binding)
+    conn.execute(
+        """
+        UPDATE proofing_letters SET voided_at = now(), sealed_print = NULL
+        WHERE account_id = %(a)s AND used_at IS NULL AND voided_at IS NULL
+          AND binding IS DISTINCT FROM %(b)s
+        """,
+        {"a": account_id, "b": bound},
+    )
     letter_id = str(uuid.uuid4())
     code = new_code()
     printed = {"recipient": recipient, "address": address.as_dict(), "code": code}
     conn.execute(
         """
-        INSERT INTO proofing_letters (id, account_id, code_hash, sealed_print, expires_at)
-        VALUES (%(id)s, %(a)s, %(h)s, %(p)s, now() + make_interval(secs => %(l)s))
+        INSERT INTO proofing_letters
+            (id, account_id, code_hash, binding, sealed_print, expires_at)
+        VALUES (%(id)s, %(a)s, %(h)s, %(b)s, %(p)s, now() + make_interval(secs => %(l)s))
         """,
         {
             "id": letter_id,
             "a": account_id,
             "h": hash_keys.keyed_hash(hash_key, account_id, normalise_code(code)),
+            "b": bound,
             "p": master_key.seal(json.dumps(printed).encode(), _print_context(letter_id)),
             "l": CODE_LIFETIME_SECONDS,
         },
     )
-    return LetterStatus.SENT
+    return SentLetter(LetterStatus.SENT, letter_id)
 
 
-def check_code(conn: Connection, hash_key: bytes, account_id: str, typed: str) -> CodeStatus:
-    """Whether ``typed`` is one of the account's unused codes, and still valid."""
+def check_code(
+    conn: Connection,
+    hash_key: bytes,
+    account_id: str,
+    letter_ids: Sequence[str],
+    binding: str,
+    typed: str,
+) -> CodeStatus:
+    """Whether ``typed`` is the code of one of ``letter_ids``, mailed for ``binding``,
+    unused, not voided, and still valid."""
     row = conn.execute(
         """
         SELECT expires_at > now() AS valid FROM proofing_letters
-        WHERE account_id = %(a)s AND code_hash = %(h)s AND used_at IS NULL
+        WHERE account_id = %(a)s AND id = ANY(%(ids)s::uuid[]) AND binding = %(b)s
+          AND code_hash = %(h)s AND used_at IS NULL AND voided_at IS NULL
         ORDER BY expires_at DESC LIMIT 1
         """,
-        {"a": account_id, "h": hash_keys.keyed_hash(hash_key, account_id, normalise_code(typed))},
+        {
+            "a": account_id,
+            "ids": list(letter_ids),
+            "b": hash_keys.keyed_hash(hash_key, account_id, "binding", binding),
+            "h": hash_keys.keyed_hash(hash_key, account_id, normalise_code(typed)),
+        },
     ).fetchone()
     if row is None:
         return CodeStatus.WRONG
@@ -153,6 +187,16 @@ def use_letters(conn: Connection, account_id: str) -> None:
     conn.execute(
         "UPDATE proofing_letters SET used_at = now(), sealed_print = NULL "
         "WHERE account_id = %(a)s AND used_at IS NULL",
+        {"a": account_id},
+    )
+
+
+def void_letters(conn: Connection, account_id: str) -> None:
+    """The proofing ended unfinished: no unused code of this account works again, and
+    letters not yet printed are not printed."""
+    conn.execute(
+        "UPDATE proofing_letters SET voided_at = now(), sealed_print = NULL "
+        "WHERE account_id = %(a)s AND used_at IS NULL AND voided_at IS NULL",
         {"a": account_id},
     )
 
@@ -211,24 +255,27 @@ def open_letter(master_key: MasterKey, row: dict[str, Any]) -> Letter:
 
 
 class DatabaseLetterOffice(LetterOffice):
-    """The letter port for one account, on the request's transactions."""
+    """The letter port for one account, on the proofing service's transaction."""
 
-    def __init__(self, database: Database, master_key: MasterKey, account_id: str) -> None:
-        self.database = database
-        self.master_key = master_key
-        self.account_id = account_id
+    def __init__(self, unit: Unit) -> None:
+        self.unit = unit
 
     def _hash_key(self) -> bytes:
-        return hash_keys.load_key(self.database, self.master_key, HASH_PURPOSE)
+        return hash_keys.load_key(self.unit.database, self.unit.master_key, HASH_PURPOSE)
 
-    def send(self, recipient: str, address: PostalAddress) -> LetterStatus:
-        hash_key = self._hash_key()
-        with transaction() as conn:
-            return create_letter(
-                conn, self.master_key, hash_key, self.account_id, recipient, address
-            )
+    def send(self, recipient: str, address: PostalAddress, binding: str) -> SentLetter:
+        unit = self.unit
+        return create_letter(
+            unit.conn, unit.master_key, self._hash_key(), unit.account_id, recipient,
+            address, binding,
+        )  # fmt: skip
 
-    def confirm(self, code: str) -> CodeStatus:
-        hash_key = self._hash_key()
-        with transaction() as conn:
-            return check_code(conn, hash_key, self.account_id, code)
+    def confirm(self, letter_ids: Sequence[str], binding: str, code: str) -> CodeStatus:
+        unit = self.unit
+        status = check_code(unit.conn, self._hash_key(), unit.account_id, letter_ids, binding, code)
+        if status is CodeStatus.VALID:
+            use_letters(unit.conn, unit.account_id)
+        return status
+
+    def void_all(self) -> None:
+        void_letters(self.unit.conn, self.unit.account_id)

@@ -7,37 +7,27 @@ Steps:
     the photo page of a passport, and types their name and birth date (and, for a
     passport, their address). The licence's PDF417 barcode is decoded and parsed; the
     passport's machine readable zone is read from the photo by OCR and accepted only if
-    all its check digits agree. If the zone cannot be read, the person is asked to type
-    its two lines, which are checked digit by digit (and must equal the zone read, when
-    both exist). What was typed must agree with the document, which must be in date.
-    Then: the duplicate check, the issuing source's records check, the date-of-death
-    check, and a letter with a one-time code to the address.
+    all its check digits agree (typed lines may only correct that reading). What was
+    typed must agree with the document, which must be in date. Then: the issuing
+    source's records check, the date-of-death check, the authoritative address check,
+    and a letter with a one-time code, bound to this identity and address.
 ``code``
-    The person types the code from the letter. A right code verifies the identity.
-``resend``
-    Another letter (within the letter limit).
+    The person types the code from the letter (or asks for another letter, with
+    ``action=resend``). Only a letter mailed for the identity in the state is accepted.
 
 Images are processed in memory and never kept. The state between steps holds what was
-read from the document; the service seals it.
+read from the document and the letters mailed for it; the service seals it.
 """
 
 from __future__ import annotations
 
+import json
 import re
-import unicodedata
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any, ClassVar
+from typing import Any
 
-from idp.proofing.base import (
-    Inputs,
-    Outcome,
-    PostalAddress,
-    State,
-    StepLimit,
-    VerifiedIdentity,
-)
 from idp.proofing.documents.aamva import AamvaRejection, LicenceData, parse_aamva
 from idp.proofing.documents.barcode import BarcodeRejection, decode_pdf417
 from idp.proofing.documents.images import UploadLimits, UploadRejection, load_upload
@@ -49,19 +39,70 @@ from idp.proofing.documents.mrz_reader import (
     TesseractReader,
     read_mrz,
 )
-from idp.proofing.ports import MethodPorts
-from idp.proofing.ports.death_records import DeathVerdict, PersonQuery
-from idp.proofing.ports.issuing_source import DocumentQuery, SourceVerdict
-from idp.proofing.ports.letters import CodeStatus, LetterStatus
+from idp.proofing.documents.names import name_key
+from idp.proofing.methods.document.letter_office import CodeStatus, LetterOffice, LetterStatus
+from idp.proofing.ports.address_source import AddressQuery, AddressSource, AddressVerdict
+from idp.proofing.ports.death_records import DeathRecords, DeathVerdict, PersonQuery
+from idp.proofing.ports.issuing_source import DocumentQuery, IssuingSource, SourceVerdict
+from idp.proofing.protocol import (
+    Context,
+    Declaration,
+    Evidence,
+    FaceComparison,
+    Inputs,
+    Outcome,
+    PostalAddress,
+    State,
+    Step,
+    StepLimit,
+    Upload,
+    VerifiedIdentity,
+)
 
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024
 UPLOAD_LIMITS = UploadLimits(max_bytes=MAX_UPLOAD_BYTES)
+# Identities read by this method always carry an address; this only satisfies types.
+_NO_ADDRESS = PostalAddress((), "", "", "")
+LETTER_WAIT_SECONDS = 31 * 24 * 3600  # a letter's code lives 30 days
 _MAX_FIELD = 100
 _SOURCE_REASONS = {
     SourceVerdict.NOT_FOUND: "source_not_found",
     SourceVerdict.MISMATCH: "source_mismatch",
     SourceVerdict.UNAVAILABLE: "source_unavailable",
 }
+
+DECLARATION = Declaration(
+    name="document",
+    title="Use your driver's license, state ID or passport",
+    ial=2,
+    automated_biometrics=False,
+    face_comparison=FaceComparison.NONE,
+    human_verifier=False,
+    steps=(
+        Step(
+            "document",
+            StepLimit(5, 6 * 3600),
+            uploads=(
+                Upload("front", MAX_UPLOAD_BYTES),
+                Upload("back", MAX_UPLOAD_BYTES),
+                Upload("passport_page", MAX_UPLOAD_BYTES),
+            ),
+        ),
+        Step("code", StepLimit(10, 6 * 3600)),
+    ),
+    max_wait_seconds=LETTER_WAIT_SECONDS,
+)
+
+
+@dataclass(frozen=True)
+class DocumentPorts:
+    """The outside systems the document method uses, and the clock."""
+
+    issuing_source: IssuingSource
+    death_records: DeathRecords
+    address_source: AddressSource
+    letters: LetterOffice
+    today: Callable[[], date] = date.today
 
 
 @dataclass(frozen=True)
@@ -73,40 +114,34 @@ class _Typed:
 
 
 class DocumentOnlyMethod:
-    """A licence, state ID or passport; records checks; a letter to the address."""
+    """A licence, state ID or passport; records checks; a letter to a confirmed address."""
 
-    name: ClassVar[str] = "document"
-    title: ClassVar[str] = "Use your driver's license, state ID or passport"
-    ial: ClassVar[int] = 2
-    uses_biometrics: ClassVar[bool] = False
-    evidence: ClassVar[tuple[str, ...]] = ("document",)
-    check_methods: ClassVar[tuple[str, ...]] = ("data",)
-    step_limits: ClassVar[Mapping[str, StepLimit]] = {
-        "document": StepLimit(5, 6 * 3600),
-        "code": StepLimit(10, 6 * 3600),
-        "resend": StepLimit(4, 30 * 24 * 3600),
-    }
+    declaration = DECLARATION
 
-    def __init__(self, ports: MethodPorts, mrz_reader: LineReader | None = None) -> None:
+    def __init__(self, ports: DocumentPorts, mrz_reader: LineReader | None = None) -> None:
         self.ports = ports
         self.mrz_reader = mrz_reader or TesseractReader()
 
-    def begin(self) -> Outcome:
+    def begin(self, context: Context) -> Outcome:
         return Outcome.pending("document")
 
     def status(self, state: State) -> Outcome:
         if "identity" in state:
             return Outcome.pending("code", state)
-        return self.begin()
+        return Outcome.pending("document", state)
 
     def submit(self, step: str, inputs: Inputs, state: State) -> Outcome:
-        if step == "document":
+        if step == "document" and "identity" not in state:
             return self._check_document(inputs)
         if step == "code" and "identity" in state:
+            if inputs.fields.get("action") == "resend":
+                return self._resend(state)
             return self._check_code(inputs, state)
-        if step == "resend" and "identity" in state:
-            return self._resend(state)
-        return Outcome.rejected("step_unknown", step=self.status(state).step)
+        return Outcome.rejected("step_not_current", step=self.status(state).step)
+
+    def cancel(self, state: State) -> None:
+        if "identity" in state:
+            self.ports.letters.void_all()
 
     # The document step
 
@@ -190,45 +225,65 @@ class DocumentOnlyMethod:
 
     def _check_records(self, identity: VerifiedIdentity) -> Outcome:
         ports = self.ports
-        if ports.identities.claimed_elsewhere(identity):
-            return Outcome.rejected("duplicate_identity", retry=False)
         source = ports.issuing_source.check(_document_query(identity))
         if source.verdict is not SourceVerdict.CONFIRMED:
             return _retry(_SOURCE_REASONS[source.verdict])
+        address = identity.address or _NO_ADDRESS
         death = ports.death_records.check(
             PersonQuery(
                 identity.family_name,
                 identity.given_name,
                 identity.birthdate,
-                identity.address.state,
+                address.state,
             )
         )
         if death.verdict is DeathVerdict.UNAVAILABLE:
             return _retry("source_unavailable")
         if death.verdict is DeathVerdict.DECEASED:
             return Outcome.rejected("records_check_failed", retry=False)
-        if ports.letters.send(_recipient(identity), identity.address) is LetterStatus.LIMIT_REACHED:
+        confirmed = ports.address_source.confirm(
+            AddressQuery(
+                family_name=identity.family_name,
+                given_name=identity.given_name,
+                middle_name=identity.middle_name,
+                birthdate=identity.birthdate,
+                address=address,
+            )
+        )
+        if confirmed.verdict is AddressVerdict.UNAVAILABLE:
+            return _retry("source_unavailable")
+        if confirmed.verdict is not AddressVerdict.CONFIRMED:
+            return Outcome.rejected("address_not_confirmed", retry=False)
+        letter = ports.letters.send(_recipient(identity), address, _binding(identity))
+        if letter.status is LetterStatus.LIMIT_REACHED or letter.letter_id is None:
             return Outcome.rejected("letter_limit", retry=False)
-        state = {"identity": identity.as_dict(), "source_reference": source.reference}
+        state = {
+            "identity": identity.as_dict(),
+            "letter_ids": [letter.letter_id],
+            "source_reference": source.reference,
+        }
         return Outcome.pending("code", state, reference=source.reference)
 
-    # The letter steps
+    # The letter step
 
     def _check_code(self, inputs: Inputs, state: State) -> Outcome:
         code = inputs.fields.get("code", "").strip()[:40]
         if not code:
             return Outcome.rejected("missing_input", step="code")
-        result = self.ports.letters.confirm(code)
+        identity = VerifiedIdentity.from_dict(state["identity"])
+        result = self.ports.letters.confirm(state["letter_ids"], _binding(identity), code)
         if result is not CodeStatus.VALID:
             return Outcome.rejected(result.value, step="code")
-        identity = VerifiedIdentity.from_dict(state["identity"])
         return Outcome.verified(identity, reference=state.get("source_reference"))
 
     def _resend(self, state: State) -> Outcome:
         identity = VerifiedIdentity.from_dict(state["identity"])
-        if self.ports.letters.send(_recipient(identity), identity.address) is LetterStatus.SENT:
-            return Outcome.pending("code", state)
-        return Outcome.rejected("letter_limit", step="code")
+        address = identity.address or _NO_ADDRESS
+        letter = self.ports.letters.send(_recipient(identity), address, _binding(identity))
+        if letter.status is not LetterStatus.SENT or letter.letter_id is None:
+            return Outcome.rejected("letter_limit", step="code")
+        letter_ids = [*state["letter_ids"], letter.letter_id]
+        return Outcome.pending("code", {**state, "letter_ids": letter_ids})
 
 
 def _retry(reason: str) -> Outcome:
@@ -284,13 +339,6 @@ def _read_address(fields: Mapping[str, str]) -> PostalAddress | None:
     return PostalAddress(street, city.upper(), state, postal_code)
 
 
-def name_key(name: str) -> str:
-    """A name reduced to its letters, upper case, without accents: what two spellings
-    of one name (a barcode's, a zone's, a person's typing) have in common."""
-    decomposed = unicodedata.normalize("NFKD", name)
-    return "".join(c for c in decomposed if c.isascii() and c.isalpha()).upper()
-
-
 def _same_person(typed: _Typed, given: str, family: str, birthdate: date) -> bool:
     return (
         name_key(typed.given_name) == name_key(given)
@@ -308,10 +356,14 @@ def _licence_identity(licence: LicenceData) -> VerifiedIdentity:
         address=PostalAddress(
             licence.street_lines, licence.city, licence.state, licence.postal_code
         ),
-        document_type="driving_permit" if licence.kind == "DL" else "idcard",
-        document_number=licence.document_number,
-        document_issuer=licence.jurisdiction,
-        document_expiry=licence.expiry_date,
+        evidence=(
+            _evidence(
+                "driving_permit" if licence.kind == "DL" else "idcard",
+                licence.document_number,
+                licence.jurisdiction,
+                licence.expiry_date,
+            ),
+        ),
     )
 
 
@@ -323,23 +375,40 @@ def _passport_identity(zone: PassportData, address: PostalAddress) -> VerifiedId
         family_name=zone.last_name,
         birthdate=zone.birth_date,
         address=address,
-        document_type="passport",
-        document_number=zone.document_number,
-        document_issuer=zone.issuing_state,
-        document_expiry=zone.expiry_date,
+        evidence=(
+            _evidence("passport", zone.document_number, zone.issuing_state, zone.expiry_date),
+        ),
+    )
+
+
+def _evidence(document_type: str, number: str, issuer: str, expiry: date) -> Evidence:
+    """The document, checked against its issuer's records (``data``); no face compared."""
+    return Evidence(
+        type="document",
+        check_methods=("data",),
+        document_type=document_type,
+        document_number=number,
+        document_issuer=issuer,
+        document_expiry=expiry,
     )
 
 
 def _document_query(identity: VerifiedIdentity) -> DocumentQuery:
+    document = identity.evidence[0]
     return DocumentQuery(
-        document_type=identity.document_type,
-        document_number=identity.document_number,
-        issuer=identity.document_issuer,
-        expiry_date=identity.document_expiry,
+        document_type=document.document_type or "",
+        document_number=document.document_number or "",
+        issuer=document.document_issuer or "",
+        expiry_date=document.document_expiry or identity.birthdate,
         family_name=identity.family_name,
         given_name=identity.given_name,
         birthdate=identity.birthdate,
     )
+
+
+def _binding(identity: VerifiedIdentity) -> str:
+    """What a letter is bound to: the whole identity, its address and document included."""
+    return json.dumps(identity.as_dict(), sort_keys=True)
 
 
 def _recipient(identity: VerifiedIdentity) -> str:
@@ -350,6 +419,6 @@ def _recipient(identity: VerifiedIdentity) -> str:
 def describe(state: Mapping[str, Any]) -> dict[str, Any]:
     """What the pages may show of a proofing in progress: the address the letter
     went to, for the person to recognise."""
-    if "identity" not in state:
+    if "identity" not in state or not state["identity"].get("address"):
         return {}
     return {"address": PostalAddress.from_dict(state["identity"]["address"])}

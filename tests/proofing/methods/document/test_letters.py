@@ -1,4 +1,5 @@
-"""Letters: the limit, expiry, hashed codes, and the print vendor's CSV export."""
+"""Letters: the limit, expiry, hashed codes, the binding to one identity and address,
+voiding, and the print vendor's CSV export."""
 
 from __future__ import annotations
 
@@ -10,9 +11,9 @@ from pathlib import Path
 import pytest
 
 from idp import hash_keys
-from idp.proofing import letters
-from idp.proofing.base import PostalAddress
-from idp.proofing.ports.letters import CodeStatus, LetterStatus
+from idp.proofing.methods.document import letters
+from idp.proofing.methods.document.letter_office import CodeStatus, LetterStatus, SentLetter
+from idp.proofing.protocol import PostalAddress
 from tests.conftest import LiveServer, Person
 
 ADDRESS = PostalAddress(("1600 EXAMPLE AVENUE",), "SACRAMENTO", "CA", "95814")
@@ -27,12 +28,27 @@ def keys(live_server: LiveServer) -> tuple[object, bytes]:
     )
 
 
+BINDING = "identity one at 1600 EXAMPLE AVENUE"
+
+
 def _send(
-    live_server: LiveServer, keys: tuple[object, bytes], account_id: str, name: str = "A B"
-) -> LetterStatus:
+    live_server: LiveServer,
+    keys: tuple[object, bytes],
+    account_id: str,
+    name: str = "A B",
+    binding: str = BINDING,
+) -> SentLetter:
     master_key, hash_key = keys
     with live_server.app.extensions["idp.db"].transaction() as conn:
-        return letters.create_letter(conn, master_key, hash_key, account_id, name, ADDRESS)  # type: ignore[arg-type]
+        return letters.create_letter(
+            conn,
+            master_key,  # type: ignore[arg-type]
+            hash_key,
+            account_id,
+            name,
+            ADDRESS,
+            binding,
+        )
 
 
 def _codes(live_server: LiveServer, account_id: str) -> list[str]:
@@ -46,26 +62,40 @@ def _codes(live_server: LiveServer, account_id: str) -> list[str]:
         return [letters.open_letter(master_key, row).code for row in rows]
 
 
-def _check(
-    live_server: LiveServer, keys: tuple[object, bytes], account_id: str, code: str
-) -> CodeStatus:
+def _letter_ids(live_server: LiveServer, account_id: str) -> list[str]:
     with live_server.app.extensions["idp.db"].transaction() as conn:
-        return letters.check_code(conn, keys[1], account_id, code)
+        rows = conn.execute(
+            "SELECT id FROM proofing_letters WHERE account_id = %(a)s", {"a": account_id}
+        ).fetchall()
+    return [str(row["id"]) for row in rows]
+
+
+def _check(
+    live_server: LiveServer,
+    keys: tuple[object, bytes],
+    account_id: str,
+    code: str,
+    binding: str = BINDING,
+    letter_ids: list[str] | None = None,
+) -> CodeStatus:
+    ids = _letter_ids(live_server, account_id) if letter_ids is None else letter_ids
+    with live_server.app.extensions["idp.db"].transaction() as conn:
+        return letters.check_code(conn, keys[1], account_id, ids, binding, code)
 
 
 def test_four_letters_in_thirty_days(
     live_server: LiveServer, keys: tuple[object, bytes], person: Person
 ) -> None:
     for _ in range(letters.LETTER_LIMIT):
-        assert _send(live_server, keys, person.account_id) is LetterStatus.SENT
-    assert _send(live_server, keys, person.account_id) is LetterStatus.LIMIT_REACHED
+        assert _send(live_server, keys, person.account_id).status is LetterStatus.SENT
+    assert _send(live_server, keys, person.account_id).status is LetterStatus.LIMIT_REACHED
     with live_server.app.extensions["idp.db"].transaction() as conn:
         conn.execute(
             "UPDATE proofing_letters SET created_at = now() - interval '31 days' "
             "WHERE account_id = %(a)s",
             {"a": person.account_id},
         )
-    assert _send(live_server, keys, person.account_id) is LetterStatus.SENT
+    assert _send(live_server, keys, person.account_id).status is LetterStatus.SENT
 
 
 def test_codes_are_hashed_and_expire(
@@ -103,6 +133,40 @@ def test_used_codes_stop_working(
     code = _codes(live_server, person.account_id)[0]
     with live_server.app.extensions["idp.db"].transaction() as conn:
         letters.use_letters(conn, person.account_id)
+    assert _check(live_server, keys, person.account_id, code) is CodeStatus.WRONG
+
+
+def test_a_code_works_only_for_its_binding_and_its_letter(
+    live_server: LiveServer, keys: tuple[object, bytes], person: Person
+) -> None:
+    first = _send(live_server, keys, person.account_id)
+    code = _codes(live_server, person.account_id)[0]
+    assert _check(live_server, keys, person.account_id, code, "another identity") is (
+        CodeStatus.WRONG
+    )
+    assert _check(live_server, keys, person.account_id, code, letter_ids=[]) is CodeStatus.WRONG
+    resent = _send(live_server, keys, person.account_id)
+    assert first.letter_id and resent.letter_id
+    # A second letter for the same identity and address keeps the first one valid.
+    assert _check(live_server, keys, person.account_id, code) is CodeStatus.VALID
+    # A letter for another identity voids every earlier one.
+    _send(live_server, keys, person.account_id, binding="identity two")
+    assert _check(live_server, keys, person.account_id, code) is CodeStatus.WRONG
+
+
+def test_voided_letters_stop_working_and_are_not_printed(
+    live_server: LiveServer, keys: tuple[object, bytes], person: Person
+) -> None:
+    _send(live_server, keys, person.account_id)
+    code = _codes(live_server, person.account_id)[0]
+    with live_server.app.extensions["idp.db"].transaction() as conn:
+        letters.void_letters(conn, person.account_id)
+        printable = conn.execute(
+            "SELECT count(*) AS n FROM proofing_letters WHERE account_id = %(a)s "
+            "AND sealed_print IS NOT NULL",
+            {"a": person.account_id},
+        ).fetchone()
+    assert printable["n"] == 0
     assert _check(live_server, keys, person.account_id, code) is CodeStatus.WRONG
 
 

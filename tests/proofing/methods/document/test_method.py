@@ -11,32 +11,36 @@ from typing import Any
 import pytest
 from PIL import Image
 
-from idp.proofing.base import Inputs, Outcome, Status
-from idp.proofing.document_only import MAX_UPLOAD_BYTES, DocumentOnlyMethod, parse_typed_date
 from idp.proofing.documents.mrz import build_td3
 from idp.proofing.documents.mrz_reader import TesseractReader
-from idp.proofing.ports import MethodPorts
+from idp.proofing.methods.document.letter_office import FakeLetterOffice
+from idp.proofing.methods.document.method import (
+    MAX_UPLOAD_BYTES,
+    DocumentOnlyMethod,
+    DocumentPorts,
+    parse_typed_date,
+)
+from idp.proofing.ports.address_source import FakeAddressSource
 from idp.proofing.ports.death_records import FakeDeathRecords
-from idp.proofing.ports.identities import FakeIdentityIndex
 from idp.proofing.ports.issuing_source import FakeIssuingSource
-from idp.proofing.ports.letters import FakeLetterOffice
+from idp.proofing.protocol import Context, FaceComparison, Inputs, Outcome, Status
 from tests.documents import generate
 from tests.documents.generate import Licence
 from tests.proofing.conftest import jpeg, licence_photos, unique_licence
 
 
 @pytest.fixture
-def ports() -> MethodPorts:
-    return MethodPorts(
+def ports() -> DocumentPorts:
+    return DocumentPorts(
         issuing_source=FakeIssuingSource(),
         death_records=FakeDeathRecords(),
+        address_source=FakeAddressSource(),
         letters=FakeLetterOffice(),
-        identities=FakeIdentityIndex(),
     )
 
 
 @pytest.fixture
-def method(ports: MethodPorts) -> DocumentOnlyMethod:
+def method(ports: DocumentPorts) -> DocumentOnlyMethod:
     return DocumentOnlyMethod(ports)
 
 
@@ -59,26 +63,34 @@ def licence_inputs(licence: Licence, **changes: str) -> Inputs:
 
 
 def test_declarations() -> None:
-    assert DocumentOnlyMethod.name == "document"
-    assert DocumentOnlyMethod.ial == 2
-    assert DocumentOnlyMethod.uses_biometrics is False
-    assert DocumentOnlyMethod.evidence == ("document",)
-    assert DocumentOnlyMethod.step_limits["document"].attempts == 5
-    assert DocumentOnlyMethod.step_limits["document"].seconds == 6 * 3600
+    declared = DocumentOnlyMethod.declaration
+    assert declared.name == "document" and declared.ial == 2
+    assert declared.automated_biometrics is False and declared.human_verifier is False
+    assert declared.face_comparison is FaceComparison.NONE and declared.keeps_media is False
+    document = declared.step("document")
+    assert document is not None and document.limit.attempts == 5
+    assert document.limit.seconds == 6 * 3600
+    assert [u.name for u in document.uploads] == ["front", "back", "passport_page"]
+    assert [s.name for s in declared.steps] == ["document", "code"]
+    assert declared.max_wait_seconds > 30 * 24 * 3600
 
 
 def test_begin_asks_for_a_document(method: DocumentOnlyMethod) -> None:
-    assert method.begin() == Outcome.pending("document")
+    context = Context(client_id=None, biometric="none", today=date.today())
+    assert method.begin(context) == Outcome.pending("document")
     assert method.status({}).step == "document"
 
 
-def test_licence_then_letter_code_verifies(method: DocumentOnlyMethod, ports: MethodPorts) -> None:
+def test_licence_then_letter_code_verifies(
+    method: DocumentOnlyMethod, ports: DocumentPorts
+) -> None:
     licence = unique_licence()
     outcome = method.submit("document", licence_inputs(licence), {})
     assert outcome.status is Status.PENDING and outcome.step == "code", outcome.reasons
     letters = ports.letters
     assert isinstance(letters, FakeLetterOffice)
-    recipient, address, code = letters.sent[0]
+    first = letters.sent[0]
+    recipient, address, code = first.recipient, first.address, first.code
     assert recipient == f"MICHAEL JAMES {licence.holder.last_name}"
     assert address.city == "SACRAMENTO" and address.postal_code == "95814"
     assert method.status(outcome.state).step == "code"
@@ -90,8 +102,10 @@ def test_licence_then_letter_code_verifies(method: DocumentOnlyMethod, ports: Me
     assert done.status is Status.VERIFIED and done.identity is not None
     assert done.identity.family_name == licence.holder.last_name
     assert done.identity.birthdate == licence.holder.birth_date
-    assert done.identity.document_type == "driving_permit"
-    assert done.identity.document_issuer == "CA"
+    (evidence,) = done.identity.evidence
+    assert evidence.document_type == "driving_permit" and evidence.document_issuer == "CA"
+    assert evidence.check_methods == ("data",)
+    assert evidence.face_comparison is FaceComparison.NONE
     assert done.reference == "fake-1"
 
 
@@ -101,12 +115,21 @@ def test_expired_code_is_refused(method: DocumentOnlyMethod) -> None:
     assert outcome.reasons == ("code_expired",) and outcome.retry
 
 
-def test_resend_within_the_letter_limit(method: DocumentOnlyMethod, ports: MethodPorts) -> None:
+def test_resend_within_the_letter_limit(method: DocumentOnlyMethod, ports: DocumentPorts) -> None:
     state = method.submit("document", licence_inputs(unique_licence()), {}).state
+    resend = Inputs(fields={"action": "resend"})
     for _ in range(3):
-        assert method.submit("resend", Inputs(), state).status is Status.PENDING
-    refused = method.submit("resend", Inputs(), state)
+        outcome = method.submit("code", resend, state)
+        assert outcome.status is Status.PENDING
+        state = outcome.state
+    assert len(state["letter_ids"]) == 4
+    refused = method.submit("code", resend, state)
     assert refused.reasons == ("letter_limit",) and refused.step == "code"
+    assert isinstance(ports.letters, FakeLetterOffice)
+    assert (
+        method.submit("code", Inputs(fields={"code": ports.letters.sent[0].code}), state).status
+        is Status.VERIFIED
+    )
 
 
 def test_passport_with_typed_zone_verifies(
@@ -130,7 +153,7 @@ def test_passport_with_typed_zone_verifies(
     outcome = method.submit("document", inputs, {})
     assert outcome.status is Status.PENDING, outcome.reasons
     identity = outcome.state["identity"]
-    assert identity["document_type"] == "passport"
+    assert identity["evidence"][0]["document_type"] == "passport"
     assert identity["address"]["state"] == "CA"
 
 
@@ -197,7 +220,7 @@ def test_licence_refusals(
         assert outcome.step == "document"
 
 
-def test_timeout_is_never_a_pass(ports: MethodPorts) -> None:
+def test_timeout_is_never_a_pass(ports: DocumentPorts) -> None:
     source = FakeIssuingSource(delay=0.01)
     method = DocumentOnlyMethod(replace(ports, issuing_source=source))
     licence = unique_licence(number=FakeIssuingSource.TIMEOUT)
@@ -207,23 +230,61 @@ def test_timeout_is_never_a_pass(ports: MethodPorts) -> None:
     assert isinstance(ports.letters, FakeLetterOffice) and ports.letters.sent == []
 
 
-def test_duplicate_identity_is_refused_for_good(ports: MethodPorts) -> None:
+ADDRESS_REFUSALS = [
+    ("not confirmed", {"postal_code": FakeAddressSource.UNKNOWN_POSTAL_CODE},
+     "address_not_confirmed", False),
+    ("someone else's", {"street": "1 UNCONFIRMED WAY"}, "address_not_confirmed", False),
+    ("source down", {"postal_code": FakeAddressSource.TIMEOUT_POSTAL_CODE},
+     "source_unavailable", True),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("case", "address", "reason", "retry"), ADDRESS_REFUSALS, ids=[r[0] for r in ADDRESS_REFUSALS]
+)
+def test_no_letter_to_an_address_the_source_does_not_confirm(
+    method: DocumentOnlyMethod,
+    ports: DocumentPorts,
+    case: str,
+    address: dict[str, str],
+    reason: str,
+    retry: bool,
+) -> None:
     licence = unique_licence()
-    index = FakeIdentityIndex(claimed={licence.document_number})
-    method = DocumentOnlyMethod(replace(ports, identities=index))
-    outcome = method.submit("document", licence_inputs(licence), {})
-    assert outcome.reasons == ("duplicate_identity",) and outcome.retry is False
-    assert isinstance(ports.issuing_source, FakeIssuingSource)
-    assert ports.issuing_source.queries == []
+    holder = replace(licence.holder, **address)
+    outcome = method.submit("document", licence_inputs(replace(licence, holder=holder)), {})
+    assert outcome.status is Status.REJECTED and outcome.reasons == (reason,)
+    assert outcome.retry is retry
+    assert isinstance(ports.letters, FakeLetterOffice) and ports.letters.sent == []
 
 
-def test_letter_limit_reached(ports: MethodPorts) -> None:
+def test_a_code_mailed_for_another_identity_is_refused(
+    method: DocumentOnlyMethod, ports: DocumentPorts
+) -> None:
+    mine = method.submit("document", licence_inputs(unique_licence()), {}).state
+    assert isinstance(ports.letters, FakeLetterOffice)
+    my_code = ports.letters.sent[0].code
+    other = method.submit("document", licence_inputs(unique_licence()), {}).state
+    # The state for the other identity names only its own letter, and mailing it voided mine.
+    assert method.submit("code", Inputs(fields={"code": my_code}), other).reasons == ("code_wrong",)
+    assert method.submit("code", Inputs(fields={"code": my_code}), mine).reasons == ("code_wrong",)
+
+
+def test_cancel_voids_the_letters(method: DocumentOnlyMethod, ports: DocumentPorts) -> None:
+    state = method.submit("document", licence_inputs(unique_licence()), {}).state
+    method.cancel(state)
+    assert isinstance(ports.letters, FakeLetterOffice)
+    code = ports.letters.sent[0].code
+    assert method.submit("code", Inputs(fields={"code": code}), state).reasons == ("code_wrong",)
+
+
+def test_letter_limit_reached(ports: DocumentPorts) -> None:
     method = DocumentOnlyMethod(replace(ports, letters=FakeLetterOffice(limit=0)))
     outcome = method.submit("document", licence_inputs(unique_licence()), {})
     assert outcome.reasons == ("letter_limit",) and outcome.retry is False
 
 
-def test_expired_licence_against_a_fixed_clock(ports: MethodPorts) -> None:
+def test_expired_licence_against_a_fixed_clock(ports: DocumentPorts) -> None:
     licence = unique_licence()
     later = DocumentOnlyMethod(replace(ports, today=lambda: licence.expiry_date + timedelta(1)))
     assert later.submit("document", licence_inputs(licence), {}).reasons == ("document_expired",)
@@ -312,7 +373,7 @@ def test_passport_refusals(
 
 
 def test_unknown_step_and_code_without_document(method: DocumentOnlyMethod) -> None:
-    assert method.submit("nonsense", Inputs(), {}).reasons == ("step_unknown",)
+    assert method.submit("nonsense", Inputs(), {}).reasons == ("step_not_current",)
     assert method.submit("code", Inputs(fields={"code": "X"}), {}).step == "document"
 
 
@@ -372,7 +433,7 @@ READ_FROM_PHOTO = [
 )
 def test_passport_zone_read_from_the_photo(
     method: DocumentOnlyMethod,
-    ports: MethodPorts,
+    ports: DocumentPorts,
     case: str,
     zone: str | None,
     changes: dict[str, str],
@@ -382,7 +443,7 @@ def test_passport_zone_read_from_the_photo(
     outcome = method.submit("document", inputs, {})
     if reason is None:
         assert outcome.status is Status.PENDING and outcome.step == "code", outcome.reasons
-        assert outcome.state["identity"]["document_number"] == "X12345678"
+        assert outcome.state["identity"]["evidence"][0]["document_number"] == "X12345678"
         return
     assert outcome.status is Status.REJECTED and outcome.reasons == (reason,)
     assert outcome.retry and outcome.step == "document"
@@ -391,7 +452,7 @@ def test_passport_zone_read_from_the_photo(
 
 @pytest.mark.parametrize("typed", [{}, {"mrz": ZONE}], ids=["nothing typed", "lines typed"])
 def test_passport_reader_timeout_is_try_again_not_a_pass(
-    ports: MethodPorts, passport_page: bytes, typed: dict[str, str]
+    ports: DocumentPorts, passport_page: bytes, typed: dict[str, str]
 ) -> None:
     method = DocumentOnlyMethod(ports, mrz_reader=TesseractReader(timeout=0.001))
     inputs = Inputs(fields=_passport_fields(**typed), files={"passport_page": passport_page})
