@@ -18,6 +18,7 @@ from joserfc import jwt
 from joserfc.jwk import ECKey, RSAKey
 
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+PROOFING_VERSION = re.compile(r'name="proofing_version" value="(\d+)"')
 
 
 @dataclass
@@ -103,6 +104,9 @@ class Browser:
     ) -> requests.Response:
         match = CSRF.search(page.text)
         form = {"csrf_token": match.group(1)} if match else {}
+        version = PROOFING_VERSION.search(page.text)
+        if version:
+            form["proofing_version"] = version.group(1)
         form.update(data)
         return self.http.post(
             urljoin(self.issuer, url), data=form, allow_redirects=False, timeout=10

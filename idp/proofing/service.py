@@ -362,12 +362,14 @@ def choose_method(account_id: str, name: str, version: int | None = None) -> Ste
 
 def current_step(account_id: str) -> StepResult:
     """Where the account's proofing stands, asking the method (a waiting step may have
-    moved on). Raises ProofingNotStartedError."""
+    moved on); ``step`` is None when no method is under way. Raises
+    ProofingNotStartedError."""
     with transaction() as conn:
         progress = _progress(conn, account_id)
         plugin = registry().get(progress["method"] or "")
         if plugin is None:
-            raise ProofingNotStartedError
+            # Consented, no method under way: the person chooses one next.
+            return StepResult(Outcome.rejected(retry=False), "", None, {}, progress["version"])
         if progress["step"] == FINISH_STEP:
             outcome = Outcome.pending(FINISH_STEP)
             return StepResult(outcome, plugin.name, FINISH_STEP, {}, progress["version"])
@@ -510,7 +512,15 @@ def _persist(
         method.cancel(state)
         save = dict(method=None, step=None, status="pending")
         sealed = None
-    saved = repository.save_step(
+    unchanged = (
+        outcome.status is Status.REJECTED
+        and outcome.retry
+        and save["step"] == progress["step"]
+        and progress["method"] == name
+    )
+    # A refusal that leaves the step and state as they were changes nothing to compare
+    # and set (its attempt is counted under the account's lock); everything else does.
+    saved = unchanged or repository.save_step(
         conn,
         account_id,
         progress["version"],
@@ -530,7 +540,7 @@ def _persist(
         name,
         save["step"],
         plugin.describe(state),
-        int(progress["version"]) + 1,
+        int(progress["version"]) + (0 if unchanged else 1),
         save["status"],
     )
 

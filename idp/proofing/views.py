@@ -53,7 +53,10 @@ def require_sign_in() -> Any:
 
     with transaction() as conn:
         factors = account_repository.count_factors(conn, _account_id())
-    session_auth.set_next(request.full_path if request.method == "GET" else url_for(".start"))
+    resume = service.safe_resume(request.values.get("resume"))
+    session_auth.set_next(
+        request.full_path if request.method == "GET" else url_for(".start", resume=resume)
+    )
     return redirect(url_for(first_factor_page(factors)))
 
 
@@ -106,9 +109,11 @@ def _needs_more(resume: str | None) -> bool:
     return bool(held and held.get("resume") == resume and held.get("bio") == "required")
 
 
-def _version() -> int | None:
+def _version() -> int:
+    """The version the page was rendered at. A form without one (or with garbage) is
+    treated as stale: -1 never matches."""
     value = request.form.get(_VERSION_FIELD, "")
-    return int(value) if value.isdigit() and len(value) < 10 else None
+    return int(value) if value.isdigit() and len(value) < 10 else -1
 
 
 @bp.route("/methods", methods=["GET", "POST"])

@@ -353,6 +353,22 @@ def _draw_front_fields(draw: ImageDraw.ImageDraw, licence: Licence) -> None:
     )
 
 
+# Where render_licence_front puts the portrait and the ghost portrait: (left, top, right, bottom).
+_FRONT_PORTRAIT_BOXES = ((36, 126, 306, 486), (870, 440, 966, 568))
+
+
+def render_licence_front_without_portrait(licence: Licence) -> Image.Image:
+    """The front of the card with its background where the portrait and the small ghost
+    portrait were."""
+    front = render_licence_front(licence)
+    blank = _background(CARD_SIZE, (214, 230, 242), (246, 238, 222))
+    _guilloche(blank, (190, 210, 228), seed=1)
+    blank = _watermark(blank)
+    for box in _FRONT_PORTRAIT_BOXES:
+        front.paste(blank.crop(box), box[:2])
+    return front
+
+
 def render_licence_back(licence: Licence) -> Image.Image:
     """The back of the card: small print and the PDF417 barcode of ``aamva_payload``."""
     card = _background(CARD_SIZE, (240, 240, 236), (226, 230, 236))
@@ -385,10 +401,45 @@ def render_passport_page(passport: Passport, mrz: str | None = None) -> Image.Im
     page.paste(portrait(passport.holder.portrait, (330, 440)), (60, 150))
     _draw_passport_fields(draw, passport)
     zone = mrz if mrz is not None else build_td3(passport.data())
-    draw.rectangle((0, 820, PASSPORT_SIZE[0], PASSPORT_SIZE[1]), fill=(250, 250, 246))
+    draw.rectangle((0, _MRZ_TOP, PASSPORT_SIZE[0], PASSPORT_SIZE[1]), fill=(250, 250, 246))
     for row, line in enumerate(zone.split("\n")):
-        draw.text((48, 850 + 80 * row), line, font=font("mono", 52), fill=(10, 10, 10))
+        draw.text(_mrz_origin(row), line, font=font("mono", _MRZ_FONT_SIZE), fill=(10, 10, 10))
     return _watermark(page)
+
+
+# Where render_passport_page prints the zone: its white band, and its lines of text.
+_MRZ_TOP = 820
+_MRZ_FONT_SIZE = 52
+
+
+def _mrz_origin(row: int) -> tuple[int, int]:
+    return 48, 850 + 80 * row
+
+
+def blur_mrz(page: Image.Image, radius: float) -> Image.Image:
+    """A passport ``page`` with only its machine readable zone out of focus by ``radius`` px."""
+    box = (0, _MRZ_TOP, *page.size)
+    blurred = page.copy()
+    blurred.paste(page.crop(box).filter(ImageFilter.GaussianBlur(radius)), box[:2])
+    return blurred
+
+
+def cover_mrz(
+    page: Image.Image,
+    columns: tuple[int, int],
+    rows: Sequence[int] = (0, 1),
+    colour: tuple[int, int, int] = (214, 168, 146),
+) -> Image.Image:
+    """A passport ``page`` with characters ``columns`` (0-based, end excluded) of the zone's
+    ``rows`` (0 and 1) hidden, as by a thumb over the page."""
+    pitch = font("mono", _MRZ_FONT_SIZE).getlength("<")
+    covered = page.copy()
+    draw = ImageDraw.Draw(covered)
+    for row in rows:
+        x, y = _mrz_origin(row)
+        left, right = x + columns[0] * pitch, x + columns[1] * pitch
+        draw.rectangle((left, y - 12, right, y + _MRZ_FONT_SIZE + 12), fill=colour)
+    return covered
 
 
 def _draw_passport_fields(draw: ImageDraw.ImageDraw, passport: Passport) -> None:

@@ -51,6 +51,7 @@ def upload(
     holder = licence.holder
     data = {
         "csrf_token": re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1),  # type: ignore[union-attr]
+        "proofing_version": re.search(r'name="proofing_version" value="(\d+)"', page.text).group(1),  # type: ignore[union-attr]
         "document_kind": "licence",
         "given_name": holder.first_name,
         "family_name": holder.last_name,

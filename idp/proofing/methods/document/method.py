@@ -28,9 +28,12 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
+from PIL import Image
+
 from idp.proofing.documents.aamva import AamvaRejection, LicenceData, parse_aamva
 from idp.proofing.documents.barcode import BarcodeRejection, decode_pdf417
 from idp.proofing.documents.images import UploadLimits, UploadRejection, load_upload
+from idp.proofing.documents.licence_front import FrontCheck, check_licence_front
 from idp.proofing.documents.mrz import MrzRejection, PassportData, parse_td3
 from idp.proofing.documents.mrz_reader import (
     LineReader,
@@ -94,6 +97,10 @@ DECLARATION = Declaration(
 )
 
 
+# Reads a licence's front and says whether it agrees with the barcode.
+FrontChecker = Callable[[Image.Image, LicenceData], FrontCheck]
+
+
 @dataclass(frozen=True)
 class DocumentPorts:
     """The outside systems the document method uses, and the clock."""
@@ -118,9 +125,15 @@ class DocumentOnlyMethod:
 
     declaration = DECLARATION
 
-    def __init__(self, ports: DocumentPorts, mrz_reader: LineReader | None = None) -> None:
+    def __init__(
+        self,
+        ports: DocumentPorts,
+        mrz_reader: LineReader | None = None,
+        front_checker: FrontChecker = check_licence_front,
+    ) -> None:
         self.ports = ports
         self.mrz_reader = mrz_reader or TesseractReader()
+        self.front_checker = front_checker
 
     def begin(self, context: Context) -> Outcome:
         return Outcome.pending("document")
@@ -175,6 +188,12 @@ class DocumentOnlyMethod:
             return "data_mismatch"
         if licence.is_expired_on(self.ports.today()):
             return "document_expired"
+        front = load_upload(inputs.files["front"], UPLOAD_LIMITS)
+        if isinstance(front, UploadRejection):
+            return front.reason
+        checked = self.front_checker(front, licence)
+        if checked.reason is not None:
+            return checked.reason
         return _licence_identity(licence)
 
     def _read_passport(self, inputs: Inputs, typed: _Typed) -> VerifiedIdentity | str:

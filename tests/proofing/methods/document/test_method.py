@@ -167,6 +167,18 @@ def _mismatched_back(licence: Licence) -> dict[str, bytes]:
     return {"back": licence_photos(other)[1]}
 
 
+def _front_without_portrait(licence: Licence) -> dict[str, bytes]:
+    return {
+        "front": jpeg(generate.photograph(generate.render_licence_front_without_portrait(licence)))
+    }
+
+
+def _front_with_another_birth_date(licence: Licence) -> dict[str, bytes]:
+    """The front prints another birth date; the barcode and the typed date agree."""
+    other = replace(licence, holder=replace(licence.holder, birth_date=date(1970, 1, 1)))
+    return {"front": licence_photos(other)[0]}
+
+
 def _expired(licence: Licence) -> Licence:
     expiry = date.today() - timedelta(days=1)
     return replace(licence, issue_date=expiry - timedelta(days=2000), expiry_date=expiry)
@@ -174,6 +186,10 @@ def _expired(licence: Licence) -> Licence:
 
 REFUSALS: list[tuple[str, Callable[[Licence], Licence], Any, dict[str, str], str, bool]] = [
     ("bad barcode", lambda x: x, _blurred_back, {}, "barcode_unreadable", True),
+    ("front without a portrait", lambda x: x, _front_without_portrait, {},
+     "front_no_portrait", True),
+    ("front disagrees with the barcode", lambda x: x, _front_with_another_birth_date, {},
+     "front_mismatch", True),
     ("barcode disagrees", lambda x: x, _mismatched_back, {}, "data_mismatch", True),
     ("typed name differs", lambda x: x, None, {"family_name": "Someone"}, "data_mismatch", True),
     ("typed birth date differs", lambda x: x, None, {"birthdate": "1999-01-01"},
