@@ -9,6 +9,7 @@ any pages of its own).
 from __future__ import annotations
 
 from flask import Flask
+from jinja2 import TemplateNotFound
 
 from idp.proofing.registry import Registry, load_plugins
 from idp.settings import Settings
@@ -24,3 +25,16 @@ def init_app(app: Flask, settings: Settings) -> None:
     for plugin in registry:
         if plugin.blueprint is not None:
             app.register_blueprint(plugin.blueprint)
+    for plugin in registry:
+        _check_templates(app, plugin.name, [step.name for step in plugin.declaration.steps])
+
+
+def _check_templates(app: Flask, name: str, steps: list[str]) -> None:
+    """A method missing a page fails at start-up, never in front of a person."""
+    for page in ("overview", "_reasons", *steps):
+        try:
+            app.jinja_env.get_template(f"proofing/{name}/{page}.html")
+        except TemplateNotFound as exc:
+            raise ValueError(
+                f"proofing method {name!r} has no template proofing/{name}/{page}.html"
+            ) from exc

@@ -46,7 +46,7 @@ def make_verified(live_server: LiveServer, person: Person) -> str:
         conn.execute(
             "INSERT INTO proofing_records (account_id, methods_tried, evidence, outcome, level, "
             "verified_method, verified_at) VALUES (%s, '{document}', '[{\"type\": "
-            "\"document\", \"document_type\": \"driving_permit\", \"check_methods\": "
+            '"document", "document_type": "driving_permit", "check_methods": '
             "[\"data\"], \"face_comparison\": null}]', 'verified', 2, 'document', now())",
             (person.account_id,),
         )

@@ -277,3 +277,16 @@ def _csrf(page: requests.Response) -> str:
     match = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
     assert match is not None
     return match.group(1)
+
+
+def test_a_method_without_its_pages_stops_the_provider_at_start(live_server: LiveServer) -> None:
+    with pytest.raises(ValueError, match=r"untemplated.*has no template"):
+        another_server(
+            live_server, "127.0.0.1", proofing_methods=("tests.proofing.contract.untemplated",)
+        )
+
+
+def test_a_method_registered_twice_stops_the_provider_at_start(live_server: LiveServer) -> None:
+    twice = ("idp.proofing.methods.document", "idp.proofing.methods.document")
+    with pytest.raises(ValueError, match="registered twice"):
+        another_server(live_server, "127.0.0.1", proofing_methods=twice)

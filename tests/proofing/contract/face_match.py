@@ -3,6 +3,8 @@ for automated face matching in the policy invariant's tests."""
 
 from __future__ import annotations
 
+from flask import Blueprint
+
 from idp.proofing.protocol import Declaration, FaceComparison, Step, StepLimit, Upload
 from idp.proofing.registry import MethodPlugin
 
@@ -22,4 +24,9 @@ def _not_built(adapters: object, unit: object) -> object:
     raise NotImplementedError("the test-only biometric method is never run")
 
 
-PLUGIN = MethodPlugin(declaration=DECLARATION, adapters=lambda settings: True, build=_not_built)  # type: ignore[arg-type]
+PLUGIN = MethodPlugin(
+    declaration=DECLARATION,
+    adapters=lambda settings: True,
+    build=_not_built,  # type: ignore[arg-type]
+    blueprint=Blueprint("proofing_face_match", __name__, template_folder="templates"),
+)
