@@ -10,9 +10,14 @@ tried both ways until the check digits agree. ``read_mrz`` returns:
 - ``MrzRead``: the zone, every check digit valid;
 - ``MrzRejection("mrz_check_digit", ...)``: two readings agree on a zone whose
   check digits do not add up, which is what the document says, not an OCR slip;
-- ``MrzUnreadable``: no reading fits (no zone in the photo, blur, glare);
+- ``MrzUnreadable``: no reading fits (no zone in the photo, blur, glare), with the
+  characters the readings agree on where a zone was found (``partial_zone``);
 - ``MrzReaderUnavailable``: the OCR engine failed or ran out of time. This is never
   a pass, and not the person's fault: they can try again.
+
+``confirm_typed`` accepts the zone a person typed only as a correction of that
+result: it must agree with what was read, and enough must have been read. Typed
+lines never stand in for a photo that could not be read.
 
 Exceptions from the engine are mapped at the boundary::
 
@@ -26,10 +31,11 @@ import io
 import itertools
 import shutil
 import subprocess
+from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
-from typing import Protocol
+from typing import Literal, Protocol
 
 from PIL import Image, ImageChops, ImageFilter, ImageOps
 
@@ -42,6 +48,7 @@ from idp.proofing.documents.mrz import (
 )
 
 ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789<"
+UNKNOWN = "?"  # a position of a partial reading that could not be read
 
 # Misreadings of a digit as a letter, and the reverse, in printed OCR-B and mono fonts.
 _TO_DIGIT = str.maketrans("OQDUIJLTZSBGA", "0001111725864")
@@ -130,9 +137,16 @@ class MrzRead:
 
 @dataclass(frozen=True)
 class MrzUnreadable:
-    """No zone that fits TD3 and its check digits could be read. ``detail`` is for logs."""
+    """No zone that fits TD3 and its check digits could be read. ``detail`` is for logs.
+
+    ``partial`` is what was read anyway: two lines of 44 characters joined by a newline,
+    with ``UNKNOWN`` wherever the readings did not agree (see ``partial_zone``). It is
+    None when no zone was found in the photo at all. It holds personal data, so it is
+    left out of ``repr``.
+    """
 
     detail: str
+    partial: str | None = field(default=None, repr=False)
 
 
 @dataclass(frozen=True)
@@ -148,24 +162,27 @@ MrzResult = MrzRead | MrzRejection | MrzUnreadable | MrzReaderUnavailable
 def read_mrz(
     photo: Image.Image, reader: LineReader | None = None, *, today: date | None = None
 ) -> MrzResult:
-    """Find and read the zone of the passport page in ``photo`` (an upright RGB image)."""
+    """Find and read the zone of the passport page in ``photo`` (an upright RGB image).
+
+    Every preparation of the crops is read until one reading passes the check digits;
+    if none does, the readings are pooled into the ``partial`` of ``MrzUnreadable``.
+    """
     engine = reader or TesseractReader()
     crops = find_mrz_lines(photo)
     if crops is None:
         return MrzUnreadable("no zone found")
-    readings: list[str] = []
+    readings: list[list[str]] = []
     try:
         for variant in _VARIANTS:
-            lines = [engine.read_line(variant(crop)) for crop in crops]
-            readings.append("\n".join(lines))
-            result = correct_zone(readings[-1], today=today)
+            readings.append([engine.read_line(variant(crop)) for crop in crops])
+            result = correct_zone("\n".join(readings[-1]), today=today)
             if isinstance(result, MrzRead):
                 return result
-            if _agree(readings):
+            if _agree(["\n".join(lines) for lines in readings]):
                 return MrzRejection("mrz_check_digit", "the zone read twice the same")
     except MrzReaderError as exc:
         return MrzReaderUnavailable(str(exc))
-    return MrzUnreadable("no reading fits the check digits")
+    return MrzUnreadable("no reading fits the check digits", partial_zone(readings))
 
 
 def _agree(readings: Sequence[str]) -> bool:
@@ -315,6 +332,221 @@ def _fix_line2(line: str) -> str:
     if sum(c == "<" for c in personal) >= 12:
         chars[28:43] = "<" * 15 if not personal[-1].isdigit() else "<" * 14 + personal[-1]
     return "".join(chars)
+
+
+# What was read of a zone that does not add up
+
+
+def partial_zone(readings: Sequence[Sequence[str]]) -> str:
+    """The zone as far as ``readings`` agree: two lines of 44 characters, with ``UNKNOWN``
+    wherever fewer than two readings placed the same character or others outvoted it.
+
+    Each reading is the raw OCR text of line 1 and line 2 from one preparation of the
+    crops. A character is placed only where its position does not depend on a guess
+    about characters OCR dropped or added (see ``_place_line``), and it is corrected by
+    the type of its field as in ``fit_zone``.
+    """
+    lines = []
+    for index in (0, 1):
+        placed = [_place_line(reading[index], index) for reading in readings]
+        lines.append(_vote([line for line in placed if line is not None]))
+    return "\n".join(lines)
+
+
+def _place_line(raw: str, index: int) -> str | None:
+    """One OCR reading of zone line ``index`` laid on its 44 positions, or None.
+
+    A reading of exactly 44 characters is placed whole. Otherwise OCR dropped or added
+    characters, usually in a long run of fillers, but a cover or the edge of the photo
+    cuts the end of a line too; so only the start, up to and including the longest
+    filler run, is placed (the same in both cases). A gap in the text (a space: glare,
+    a finger) splits the line: the part before it starts the line, and the part of the
+    last piece from its last filler run on ends it. A line cut at its start is placed
+    wrongly, the same way in every reading; that can only refuse typed lines.
+    """
+    pieces = ["".join(c for c in part if c in ALPHABET) for part in raw.upper().split()]
+    pieces = [piece for piece in pieces if piece]
+    whole = "".join(pieces)
+    if len(whole) == LINE_LENGTH:
+        placed = whole
+    elif len(pieces) == 1:
+        placed = _start_of(whole)
+    elif len(pieces) > 1:
+        # the character at the edge of a gap is often half covered
+        start, tail = pieces[0][:-1], _end_of(pieces[-1])
+        if len(start) + len(tail) > LINE_LENGTH:
+            tail = ""
+        placed = start + UNKNOWN * (LINE_LENGTH - len(start) - len(tail)) + tail
+    else:
+        return None
+    placed = placed[:LINE_LENGTH].ljust(LINE_LENGTH, UNKNOWN)
+    fixed = _fix_line1(placed) if index == 0 else _fix_line2(placed)
+    return "".join(UNKNOWN if p == UNKNOWN else f for p, f in zip(placed, fixed, strict=True))
+
+
+def _start_of(line: str) -> str:
+    runs = [(len(run), start) for start, run in _filler_runs(line)]
+    if not runs:
+        return line
+    length, start = max(runs)
+    return line[: start + length]
+
+
+def _end_of(piece: str) -> str:
+    runs = [start for start, _ in _filler_runs(piece)]
+    return piece[runs[-1] :] if runs else ""
+
+
+def _vote(placed: Sequence[str]) -> str:
+    chars = []
+    for position in range(LINE_LENGTH):
+        seen = Counter(line[position] for line in placed if line[position] != UNKNOWN)
+        char, count = seen.most_common(1)[0] if seen else (UNKNOWN, 0)
+        chars.append(char if count >= 2 and 2 * count > seen.total() else UNKNOWN)
+    return "".join(chars)
+
+
+# Typed lines correct a reading, never replace it
+
+ConfirmReason = Literal[
+    "mrz_malformed", "mrz_check_digit", "mrz_mismatch", "mrz_unreadable",
+    "mrz_reader_unavailable",
+]  # fmt: skip
+
+# Characters that OCR-B text is misread as, forgiven in the checked fields of line 2 only
+# (see ``_contradiction``): the letter and digit twins the field corrections above swap,
+# and 0, 6 and 8, which blur closes or opens (the only digit slips left after the vote on
+# blurred test pages). Left out on purpose: 1/L, 6/G and </K differ by a multiple of 10
+# in value, so check digits never see them swapped, and a filler read as K is already
+# put right where the reader does that (filler runs, after the P).
+_CONFUSABLE = ("0OQD", "1I", "5S", "8B", "2Z", "068")
+_MIN_READ = LINE_LENGTH  # half of the zone's 88 characters
+# line 2: the document number, birth date and expiry date, each with its check digit
+_KEY_FIELDS = {"document number": (0, 10), "birth date": (13, 20), "expiry date": (21, 28)}
+# line 2: (start, end) of each field whose check digit comes right after it
+_CHECKED_FIELDS = ((0, 9), (13, 19), (21, 27), (28, 42))
+_CHECKED_POSITIONS = frozenset((*range(0, 10), *range(13, 20), *range(21, 44)))
+_KEY_FIELD_SHARE = 2 / 3
+_NAME_SHARE = 1 / 2
+
+
+@dataclass(frozen=True)
+class TypedLinesRejection:
+    """Why typed lines were not accepted. ``detail`` is for logs and holds no personal data."""
+
+    reason: ConfirmReason
+    detail: str
+
+
+def confirm_typed(
+    typed_lines: str, result: MrzResult, *, today: date | None = None
+) -> PassportData | TypedLinesRejection:
+    """Accept the zone a person typed only as a correction of what ``read_mrz`` read.
+
+    The typed lines must be a valid TD3 zone (``parse_td3``; case and outer spaces do not
+    matter). A zone read in full must be the same zone, or it is ``mrz_mismatch``. A
+    partial reading must not contradict them: where it read a character, the typed one
+    is the same or one OCR confuses with it (``_CONFUSABLE``), else ``mrz_mismatch``; and
+    it must confirm enough of them, character for character (see ``_unconfirmed``), else
+    ``mrz_unreadable``. No zone found is ``mrz_unreadable`` too: typed lines never stand
+    in for a photo. A reader that failed stays ``mrz_reader_unavailable`` (try again),
+    and a zone read alike twice that fails a check digit keeps ``mrz_check_digit``.
+    """
+    zone = "\n".join(line.strip() for line in typed_lines.upper().splitlines() if line.strip())
+    typed = parse_td3(zone, today=today)
+    if isinstance(typed, MrzRejection):
+        return TypedLinesRejection(typed.reason, f"typed lines: {typed.detail}")
+    if isinstance(result, MrzReaderUnavailable):
+        return TypedLinesRejection("mrz_reader_unavailable", result.detail)
+    if isinstance(result, MrzRejection):
+        return TypedLinesRejection(result.reason, f"photo: {result.detail}")
+    if isinstance(result, MrzRead):
+        if result.lines != zone:
+            return TypedLinesRejection("mrz_mismatch", "differs from the zone read")
+        return result.data
+    return _compare(result, zone) or typed
+
+
+def _compare(result: MrzUnreadable, zone: str) -> TypedLinesRejection | None:
+    if result.partial is None:
+        return TypedLinesRejection("mrz_unreadable", result.detail)
+    read = _count_read(result.partial)
+    if read < _MIN_READ:
+        return TypedLinesRejection("mrz_unreadable", f"{read} of 88 characters read")
+    contradiction = _contradiction(result.partial, zone)
+    if contradiction is not None:
+        return TypedLinesRejection("mrz_mismatch", contradiction)
+    confirmed = "".join(
+        char if seen == char else UNKNOWN for seen, char in zip(result.partial, zone, strict=True)
+    )
+    shortfall = _unconfirmed(confirmed, zone)
+    return None if shortfall is None else TypedLinesRejection("mrz_unreadable", shortfall)
+
+
+def _contradiction(partial: str, zone: str) -> str | None:
+    """The first position where ``zone`` contradicts ``partial``, or None (no characters).
+
+    A confusion is forgiven only in a field of line 2 that has a check digit (and in that
+    digit) and was not shown to be read right by it. Line 1, the nationality and the sex
+    have no check digit that could tell a misread from another name or code, and the
+    field corrections have already settled their letters and digits.
+    """
+    forgiving = _CHECKED_POSITIONS - _proven_positions(partial.split("\n")[1])
+    for position, (read, typed) in enumerate(zip(partial, zone, strict=True)):
+        if read in (UNKNOWN, typed):
+            continue
+        line, column = divmod(position, LINE_LENGTH + 1)
+        confusable = any(read in group and typed in group for group in _CONFUSABLE)
+        if not (confusable and line == 1 and column in forgiving):
+            return f"line {line + 1} position {column + 1}"
+    return None
+
+
+def _proven_positions(line2: str) -> set[int]:
+    """The positions of the fields of ``line2`` that were read in full and agree with their
+    check digits, unless the composite check digit, read in full, says one of them is
+    wrong (a misread can agree with a check digit by chance)."""
+    composite = line2[0:10] + line2[13:20] + line2[21:43]
+    if UNKNOWN in composite + line2[43]:
+        proven: set[int] = set()
+    elif _digit_agrees(composite, line2[43]):
+        proven = {43}
+    else:
+        return set()
+    for start, end in _CHECKED_FIELDS:
+        field_read, digit = line2[start:end], line2[end]
+        if UNKNOWN not in field_read + digit and _digit_agrees(field_read, digit):
+            proven.update(range(start, end + 1))
+    return proven
+
+
+def _unconfirmed(confirmed: str, zone: str) -> str | None:
+    """What of ``zone`` the photo did not confirm too much of, or None.
+
+    ``confirmed`` is ``zone`` where the photo read the same character, else ``UNKNOWN``: a
+    confusion is forgiven, not counted. At least half the zone, two thirds of each of the
+    document number, birth date and expiry date (with their check digits), and half of
+    the name as typed (after the issuing state, to its last letter) must be confirmed.
+    """
+    count = _count_read(confirmed)
+    if count < _MIN_READ:
+        return f"{count} of 88 characters confirmed"
+    line1, line2 = confirmed.split("\n")
+    for name, (start, end) in _KEY_FIELDS.items():
+        if _share_read(line2[start:end]) < _KEY_FIELD_SHARE:
+            return f"{name} not confirmed"
+    name_end = len(zone.split("\n")[0].rstrip("<"))
+    if _share_read(line1[5:name_end]) < _NAME_SHARE:
+        return "name not confirmed"
+    return None
+
+
+def _count_read(partial: str) -> int:
+    return sum(char not in (UNKNOWN, "\n") for char in partial)
+
+
+def _share_read(part: str) -> float:
+    return sum(char != UNKNOWN for char in part) / len(part) if part else 1.0
 
 
 # Finding the zone

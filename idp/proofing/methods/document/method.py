@@ -34,12 +34,14 @@ from idp.proofing.documents.aamva import AamvaRejection, LicenceData, parse_aamv
 from idp.proofing.documents.barcode import BarcodeRejection, decode_pdf417
 from idp.proofing.documents.images import UploadLimits, UploadRejection, load_upload
 from idp.proofing.documents.licence_front import FrontCheck, check_licence_front
-from idp.proofing.documents.mrz import MrzRejection, PassportData, parse_td3
+from idp.proofing.documents.mrz import MrzRejection, PassportData
 from idp.proofing.documents.mrz_reader import (
     LineReader,
     MrzReaderUnavailable,
     MrzUnreadable,
     TesseractReader,
+    TypedLinesRejection,
+    confirm_typed,
     read_mrz,
 )
 from idp.proofing.documents.names import name_key
@@ -216,30 +218,27 @@ class DocumentOnlyMethod:
         return _passport_identity(zone, address)
 
     def _passport_zone(self, inputs: Inputs) -> PassportData | str:
-        """The zone read from the photo, or typed when it cannot be read; a reason if neither.
+        """The zone read from the photo; a reason if it cannot be.
 
-        A reader that fails or times out is "try again", never a pass, even with typed
-        lines: otherwise a photo that stalls the reader would skip the reading. A zone
-        read alike twice that fails a check digit is refused even with typed lines: the
-        page itself does not add up.
+        Lines the person typed can only correct the photo's reading: they must agree
+        with it wherever it was read, and they never stand in for a photo where too
+        little was read. A reader that fails or times out is "try again", never a pass.
         """
         today = self.ports.today()
         typed_lines = inputs.fields.get("mrz", "")[:200].strip().upper()
-        typed = parse_td3(typed_lines, today=today) if typed_lines else None
-        if isinstance(typed, MrzRejection):
-            return typed.reason
         photo = load_upload(inputs.files["passport_page"], UPLOAD_LIMITS)
         if isinstance(photo, UploadRejection):
             return photo.reason
         read = read_mrz(photo, self.mrz_reader, today=today)
+        if typed_lines:
+            confirmed = confirm_typed(typed_lines, read, today=today)
+            return confirmed.reason if isinstance(confirmed, TypedLinesRejection) else confirmed
         if isinstance(read, MrzReaderUnavailable):
             return "mrz_reader_unavailable"
         if isinstance(read, MrzRejection):
             return read.reason
         if isinstance(read, MrzUnreadable):
-            return typed if typed is not None else "mrz_unreadable"
-        if typed is not None and typed != read.data:
-            return "mrz_mismatch"
+            return "mrz_unreadable"
         return read.data
 
     def _check_records(self, identity: VerifiedIdentity) -> Outcome:

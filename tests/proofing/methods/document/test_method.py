@@ -431,7 +431,8 @@ READ_FROM_PHOTO = [
     ("read, nothing typed", None, {}, None),
     ("read, same lines typed", None, {"mrz": ZONE}, None),
     ("no zone on the page, nothing typed", "", {}, "mrz_unreadable"),
-    ("no zone on the page, lines typed", "", {"mrz": ZONE}, None),
+    # Typed lines only correct a reading; they never replace an unreadable photo.
+    ("no zone on the page, lines typed", "", {"mrz": ZONE}, "mrz_unreadable"),
     ("no zone on the page, bad lines typed", "", {"mrz": generate.break_check_digit(ZONE)},
      "mrz_check_digit"),
     ("bad check digit on the page", generate.break_check_digit(ZONE), {}, "mrz_check_digit"),
