@@ -43,11 +43,7 @@ Results name the fields at fault, never their values, so they are safe to log.
 
 from __future__ import annotations
 
-import io
-import os
 import re
-import shutil
-import subprocess
 import threading
 import unicodedata
 from collections.abc import Callable, Iterator, Sequence
@@ -59,6 +55,7 @@ from typing import Any, Literal, Protocol
 from PIL import Image, ImageChops, ImageFilter, ImageOps
 
 from idp.proofing.documents.aamva import LicenceData
+from idp.proofing.documents.tesseract import TesseractError, TesseractTimeoutError, run_tesseract
 
 FrontReason = Literal[
     "front_no_portrait", "front_unreadable", "front_mismatch", "front_reader_unavailable"
@@ -145,26 +142,15 @@ class TesseractTextReader:
     page_mode: int = 3
 
     def read_text(self, image: Image.Image) -> str:
-        program = shutil.which(self.command)
-        if program is None:
-            raise FrontReaderError(f"{self.command} is not installed")
-        buffer = io.BytesIO()
-        image.save(buffer, "PNG")
-        arguments = [program, "stdin", "stdout", "--psm", str(self.page_mode), "-l", "eng"]
         try:
-            done = subprocess.run(  # noqa: S603 -- fixed arguments, image on stdin
-                arguments,
-                input=buffer.getvalue(),
-                capture_output=True,
-                timeout=self.timeout,
-                check=True,
-                env={**os.environ, "OMP_THREAD_LIMIT": "1"},
+            text = run_tesseract(
+                image, page_mode=self.page_mode, timeout=self.timeout, command=self.command
             )
-        except subprocess.TimeoutExpired as exc:
-            raise FrontReaderTimeoutError(f"over {self.timeout} s") from exc
-        except (subprocess.CalledProcessError, OSError) as exc:
-            raise FrontReaderError(type(exc).__name__) from exc
-        return done.stdout.decode("utf-8", errors="replace")
+        except TesseractTimeoutError as exc:
+            raise FrontReaderTimeoutError(str(exc)) from exc
+        except TesseractError as exc:
+            raise FrontReaderError(str(exc)) from exc
+        return text.decode("utf-8", errors="replace")
 
 
 @dataclass(frozen=True)

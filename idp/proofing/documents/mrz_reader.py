@@ -27,10 +27,7 @@ Exceptions from the engine are mapped at the boundary::
 
 from __future__ import annotations
 
-import io
 import itertools
-import shutil
-import subprocess
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -46,6 +43,7 @@ from idp.proofing.documents.mrz import (
     check_digit,
     parse_td3,
 )
+from idp.proofing.documents.tesseract import TesseractError, TesseractTimeoutError, run_tesseract
 
 ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789<"
 UNKNOWN = "?"  # a position of a partial reading that could not be read
@@ -103,28 +101,21 @@ class TesseractReader:
     page_mode: int = 7
 
     def read_line(self, image: Image.Image) -> str:
-        program = shutil.which(self.command)
-        if program is None:
-            raise MrzReaderError(f"{self.command} is not installed")
-        buffer = io.BytesIO()
-        image.save(buffer, "PNG")
-        arguments = [program, "stdin", "stdout", "--psm", str(self.page_mode), "-l", "eng"]
-        for setting in (f"tessedit_char_whitelist={ALPHABET}", "load_system_dawg=0",
-                        "load_freq_dawg=0"):  # fmt: skip
-            arguments += ["-c", setting]
+        settings = (f"tessedit_char_whitelist={ALPHABET}", "load_system_dawg=0",
+                    "load_freq_dawg=0")  # fmt: skip
         try:
-            done = subprocess.run(  # noqa: S603 -- fixed arguments, image on stdin
-                arguments,
-                input=buffer.getvalue(),
-                capture_output=True,
+            text = run_tesseract(
+                image,
+                page_mode=self.page_mode,
                 timeout=self.timeout,
-                check=True,
+                settings=settings,
+                command=self.command,
             )
-        except subprocess.TimeoutExpired as exc:
-            raise MrzReaderTimeoutError(f"over {self.timeout} s") from exc
-        except (subprocess.CalledProcessError, OSError) as exc:
-            raise MrzReaderError(type(exc).__name__) from exc
-        return done.stdout.decode("ascii", errors="replace")
+        except TesseractTimeoutError as exc:
+            raise MrzReaderTimeoutError(str(exc)) from exc
+        except TesseractError as exc:
+            raise MrzReaderError(str(exc)) from exc
+        return text.decode("ascii", errors="replace")
 
 
 @dataclass(frozen=True)
