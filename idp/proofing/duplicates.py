@@ -2,8 +2,10 @@
 be verified into one account only.
 
 The key is a keyed hash (HMAC-SHA256 under a key sealed with the master key) of the
-document (its family, issuer and number) together with the person it names (name and
-birth date), so the table alone reveals nothing and cannot be searched by guessing.
+document (its family, issuer and number) together with its holder's birth date, so the
+table alone reveals nothing and cannot be searched by guessing. Names are left out on
+purpose: they are typed by the person and compared with OCR readings within a
+tolerance, so two spellings of one name must not make two keys.
 It is computed from a :class:`~idp.proofing.protocol.VerifiedIdentity` only, that is
 after the method's checks, the issuing source's included, have passed: a name and a
 birth date alone never lock anyone out, and two people who share them never collide.
@@ -16,7 +18,6 @@ from __future__ import annotations
 
 from idp import hash_keys
 from idp.db import Connection
-from idp.proofing.documents.names import name_key
 from idp.proofing.protocol import VerifiedIdentity
 
 HASH_PURPOSE = "proofing.duplicate_identity"
@@ -38,8 +39,6 @@ def identity_keys(key: bytes, identity: VerifiedIdentity) -> list[bytes]:
                 family,
                 (item.document_issuer or "").upper(),
                 number,
-                name_key(identity.given_name),
-                name_key(identity.family_name),
                 identity.birthdate.isoformat(),
             )
         )

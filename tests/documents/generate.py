@@ -540,5 +540,137 @@ def main(argv: Sequence[str] | None = None) -> None:
         print(path)
 
 
+def zone_with_names(
+    passport: Passport, last_name: str | None = None, given_names: str | None = None
+) -> str:
+    """The passport's zone with other names in it, as OCR may misread them: no check
+    digit covers the names, so the zone still passes every check."""
+    data = passport.data()
+    last_name, given_names = last_name or data.last_name, given_names or data.given_names
+    return build_td3(replace(data, last_name=last_name, given_names=given_names))
+
+
+def photograph_on_clutter(document: Image.Image, tilt: float = 0.0, seed: int = 0) -> Image.Image:
+    """``document`` as a phone sees it on a busy desk: tilted by ``tilt`` degrees, among
+    things with straight edges of their own at other angles (wood grain, a striped mat,
+    a printed page, a receipt with a shop's barcode, pens and notes), lit unevenly from
+    one side with a soft shadow across, soft and noisy. The same ``seed`` gives the
+    same photo."""
+    rng = random.Random(seed)
+    width, height = document.size
+    scene = _wood_grain((int(width * 1.7), int(height * 1.9)), rng)
+    for item in (_striped_mat(rng), _printed_page(rng), _receipt(rng)):
+        _lay(scene, item, rng.uniform(0, 360), rng)
+    _scatter_objects(scene, rng)
+    mask = _rounded(Image.new("RGB", document.size)).getchannel("A")
+    turned = document.rotate(tilt, resample=Image.Resampling.BICUBIC, expand=True)
+    turned_mask = mask.rotate(tilt, resample=Image.Resampling.BICUBIC, expand=True)
+    at = (
+        (scene.width - turned.width) // 2 + rng.randint(-width // 20, width // 20),
+        (scene.height - turned.height) // 2 + rng.randint(-height // 20, height // 20),
+    )
+    scene.paste(turned, at, turned_mask)
+    scene = _light_unevenly(scene, rng)
+    noise = Image.frombytes("L", scene.size, rng.randbytes(scene.width * scene.height))
+    scene = Image.blend(scene, noise.convert("RGB"), 0.04 + rng.uniform(0, 0.02))
+    return scene.filter(ImageFilter.GaussianBlur(0.7))
+
+
+def _wood_grain(size: tuple[int, int], rng: random.Random) -> Image.Image:
+    """A desk top: brown, with wavy grain running at a random angle."""
+    side = int(math.hypot(*size)) + 2
+    wood = _background((side, side), (128, 92, 60), (96, 66, 42))
+    draw = ImageDraw.Draw(wood)
+    for _ in range(140):
+        base, phase = rng.uniform(0, side), rng.uniform(0, math.tau)
+        amplitude, period = rng.uniform(2, 14), rng.uniform(80, 400)
+        shade = rng.randint(50, 90)
+        points = [
+            (x, base + amplitude * math.sin(x / period + phase)) for x in range(0, side + 8, 8)
+        ]
+        draw.line(points, fill=(shade + 30, shade, shade - 20), width=rng.randint(1, 3))
+    turned = wood.rotate(rng.uniform(0, 180), resample=Image.Resampling.BILINEAR)
+    left, top = (side - size[0]) // 2, (side - size[1]) // 2
+    return turned.crop((left, top, left + size[0], top + size[1]))
+
+
+def _striped_mat(rng: random.Random) -> Image.Image:
+    """A woven mat of fine dark stripes: many parallel edges, like a barcode's."""
+    mat = Image.new("RGB", (rng.randint(500, 800), rng.randint(300, 500)), (210, 196, 170))
+    draw = ImageDraw.Draw(mat)
+    for x in range(0, mat.width, rng.randint(5, 9)):
+        draw.line([(x, 0), (x, mat.height)], fill=(70, 60, 50), width=2)
+    return mat
+
+
+def _printed_page(rng: random.Random) -> Image.Image:
+    """A page of small print."""
+    page = Image.new("RGB", (rng.randint(500, 700), rng.randint(600, 800)), (236, 234, 226))
+    draw = ImageDraw.Draw(page)
+    letters = "abcdefghijklmnopqrstuvwxyz     "
+    for y in range(30, page.height - 30, 26):
+        line = "".join(rng.choice(letters) for _ in range(60))
+        draw.text((30, y), line, font=font("serif", 18), fill=_INK)
+    return page
+
+
+def _receipt(rng: random.Random) -> Image.Image:
+    """A till receipt with a one-dimensional barcode at its foot."""
+    receipt = Image.new("RGB", (rng.randint(240, 300), rng.randint(520, 640)), (244, 244, 240))
+    draw = ImageDraw.Draw(receipt)
+    for y in range(24, receipt.height - 150, 22):
+        item = f"ITEM {rng.randint(1000, 9999)}  {rng.randint(1, 99)}.99"
+        draw.text((16, y), item, font=font("mono", 16), fill=_INK)
+    x = 20
+    while x < receipt.width - 24:
+        bar = rng.randint(1, 4)
+        draw.rectangle((x, receipt.height - 120, x + bar - 1, receipt.height - 30), fill=_INK)
+        x += bar + rng.randint(1, 4)
+    return receipt
+
+
+def _lay(scene: Image.Image, item: Image.Image, angle: float, rng: random.Random) -> None:
+    """Put ``item`` down on ``scene`` turned by ``angle`` degrees, somewhere at random,
+    perhaps partly out of the picture."""
+    mask = Image.new("L", item.size, 255).rotate(angle, expand=True)
+    turned = item.rotate(angle, resample=Image.Resampling.BICUBIC, expand=True)
+    at = (
+        rng.randint(-turned.width // 2, scene.width - turned.width // 2),
+        rng.randint(-turned.height // 2, scene.height - turned.height // 2),
+    )
+    scene.paste(turned, at, mask)
+
+
+def _scatter_objects(scene: Image.Image, rng: random.Random) -> None:
+    """Pens, coins and sticky notes, in random colours."""
+    draw = ImageDraw.Draw(scene)
+    for _ in range(14):
+        colour = (rng.randint(0, 255), rng.randint(0, 255), rng.randint(0, 255))
+        x, y = rng.uniform(0, scene.width), rng.uniform(0, scene.height)
+        kind = rng.choice(("pen", "coin", "note"))
+        if kind == "pen":
+            angle, length = rng.uniform(0, math.tau), rng.uniform(150, 400)
+            end = (x + length * math.cos(angle), y + length * math.sin(angle))
+            draw.line([(x, y), end], fill=colour, width=rng.randint(8, 16))
+        elif kind == "coin":
+            r = rng.uniform(20, 45)
+            draw.ellipse((x - r, y - r, x + r, y + r), fill=colour, outline=(40, 40, 40), width=2)
+        else:
+            side = rng.uniform(80, 150)
+            draw.rectangle((x, y, x + side, y + side), fill=colour)
+
+
+def _light_unevenly(scene: Image.Image, rng: random.Random) -> Image.Image:
+    """``scene`` lit from one side, fading to under half across it, with a soft shadow."""
+    light = Image.linear_gradient("L").resize(scene.size)
+    light = light.rotate(rng.uniform(0, 360), resample=Image.Resampling.BILINEAR, fillcolor=128)
+    light = light.point(lambda v: 120 + v * 135 // 255)
+    x, y = rng.uniform(0, scene.width), rng.uniform(0, scene.height)
+    r = scene.width * rng.uniform(0.2, 0.35)
+    ImageDraw.Draw(light).ellipse((x - r, y - r / 2, x + r, y + r / 2), fill=90)
+    light = light.filter(ImageFilter.GaussianBlur(scene.width / 25))
+    return Image.composite(scene, Image.new("RGB", scene.size), light)
+
+
 if __name__ == "__main__":
     main()

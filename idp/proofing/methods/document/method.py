@@ -8,9 +8,12 @@ Steps:
     passport, their address). The licence's PDF417 barcode is decoded and parsed; the
     passport's machine readable zone is read from the photo by OCR and accepted only if
     all its check digits agree (typed lines may only correct that reading). What was
-    typed must agree with the document, which must be in date. Then: the issuing
-    source's records check, the date-of-death check, the authoritative address check,
-    and a letter with a one-time code, bound to this identity and address.
+    typed must agree with the document, which must be in date: names exactly with a
+    barcode, and within OCR's slips with a zone, whose check digits leave names out
+    (see ``documents.names``). The identity carries the names as typed, so that the
+    issuing source, the authority, checks the person's spelling and not a misreading.
+    Then: the issuing source's records check, the date-of-death check, the authoritative
+    address check, and a letter with a one-time code, bound to this identity and address.
 ``code``
     The person types the code from the letter (or asks for another letter, with
     ``action=resend``). Only a letter mailed for the identity in the state is accepted.
@@ -44,7 +47,7 @@ from idp.proofing.documents.mrz_reader import (
     confirm_typed,
     read_mrz,
 )
-from idp.proofing.documents.names import name_key
+from idp.proofing.documents.names import exact_name_agrees, ocr_name_agrees
 from idp.proofing.methods.document.letter_office import CodeStatus, LetterOffice, LetterStatus
 from idp.proofing.ports.address_source import AddressQuery, AddressSource, AddressVerdict
 from idp.proofing.ports.death_records import DeathRecords, DeathVerdict, PersonQuery
@@ -186,7 +189,9 @@ class DocumentOnlyMethod:
             return licence.reason
         if licence.country != "USA":
             return "document_not_supported"
-        if not _same_person(typed, licence.first_name, licence.last_name, licence.birth_date):
+        if not _same_person(
+            typed, licence.first_name, licence.last_name, licence.birth_date, ocr=False
+        ):
             return "data_mismatch"
         if licence.is_expired_on(self.ports.today()):
             return "document_expired"
@@ -196,7 +201,7 @@ class DocumentOnlyMethod:
         checked = self.front_checker(front, licence)
         if checked.reason is not None:
             return checked.reason
-        return _licence_identity(licence)
+        return _licence_identity(licence, typed)
 
     def _read_passport(self, inputs: Inputs, typed: _Typed) -> VerifiedIdentity | str:
         problem = _check_uploads(inputs, ("passport_page",))
@@ -210,12 +215,12 @@ class DocumentOnlyMethod:
             return zone
         if zone.document_code != "P":
             return "document_not_supported"
-        first_given = zone.given_names.split(" ")[0] if zone.given_names else ""
-        if not _same_person(typed, first_given, zone.last_name, zone.birth_date):
+        given, _ = _split_given_names(typed.given_name, zone.given_names)
+        if not _same_person(typed, given, zone.last_name, zone.birth_date, ocr=True):
             return "data_mismatch"
         if zone.is_expired_on(self.ports.today()):
             return "document_expired"
-        return _passport_identity(zone, address)
+        return _passport_identity(zone, typed, address)
 
     def _passport_zone(self, inputs: Inputs) -> PassportData | str:
         """The zone read from the photo; a reason if it cannot be.
@@ -357,19 +362,50 @@ def _read_address(fields: Mapping[str, str]) -> PostalAddress | None:
     return PostalAddress(street, city.upper(), state, postal_code)
 
 
-def _same_person(typed: _Typed, given: str, family: str, birthdate: date) -> bool:
+def _same_person(typed: _Typed, given: str, family: str, birthdate: date, *, ocr: bool) -> bool:
+    """Whether the typed names and birth date are the document's. ``ocr`` says the
+    names were read by OCR, which may have slipped (a passport's zone, whose check
+    digits leave names out); otherwise they are exact data (a barcode)."""
     return (
-        name_key(typed.given_name) == name_key(given)
-        and name_key(typed.family_name) == name_key(family)
-        and typed.birthdate == birthdate
+        typed.birthdate == birthdate
+        and _names_agree(typed.given_name, given, ocr=ocr)
+        and _names_agree(typed.family_name, family, ocr=ocr)
     )
 
 
-def _licence_identity(licence: LicenceData) -> VerifiedIdentity:
+def _names_agree(typed: str, document: str, *, ocr: bool) -> bool:
+    return ocr_name_agrees(typed, document) if ocr else exact_name_agrees(typed, document)
+
+
+def _split_given_names(typed_given: str, given_names: str) -> tuple[str, str | None]:
+    """A zone's given names (words joined by spaces) as the given name the person typed
+    and the middle names after it.
+
+    A zone does not say where the given name ends ("JEAN LUC" is a "Jean-Luc" or a
+    "Jean" with the middle name "Luc"), so the given name is the fewest leading words
+    that agree with the typed one, or the first word if none do.
+    """
+    words = given_names.split()
+    for count in range(1, len(words) + 1):
+        if ocr_name_agrees(typed_given, " ".join(words[:count])):
+            return " ".join(words[:count]), " ".join(words[count:]) or None
+    return (words[0] if words else ""), " ".join(words[1:]) or None
+
+
+def _middle_name(typed: str | None, document: str | None, *, ocr: bool) -> str | None:
+    """The typed middle name if it agrees with the document's, else the document's."""
+    if typed is not None and document is not None and _names_agree(typed, document, ocr=ocr):
+        return typed
+    return document
+
+
+def _licence_identity(licence: LicenceData, typed: _Typed) -> VerifiedIdentity:
+    """The identity a licence shows, with the names as the person typed them: the
+    caller has checked that they agree with the barcode's."""
     return VerifiedIdentity(
-        given_name=licence.first_name,
-        middle_name=licence.middle_name,
-        family_name=licence.last_name,
+        given_name=typed.given_name,
+        middle_name=_middle_name(typed.middle_name, licence.middle_name, ocr=False),
+        family_name=typed.family_name,
         birthdate=licence.birth_date,
         address=PostalAddress(
             licence.street_lines, licence.city, licence.state, licence.postal_code
@@ -385,12 +421,16 @@ def _licence_identity(licence: LicenceData) -> VerifiedIdentity:
     )
 
 
-def _passport_identity(zone: PassportData, address: PostalAddress) -> VerifiedIdentity:
-    given, _, middle = zone.given_names.partition(" ")
+def _passport_identity(
+    zone: PassportData, typed: _Typed, address: PostalAddress
+) -> VerifiedIdentity:
+    """The identity a passport shows, with the names as the person typed them rather
+    than as OCR read them: the caller has checked that they agree with the zone's."""
+    _, middle = _split_given_names(typed.given_name, zone.given_names)
     return VerifiedIdentity(
-        given_name=given,
-        middle_name=middle or None,
-        family_name=zone.last_name,
+        given_name=typed.given_name,
+        middle_name=_middle_name(typed.middle_name, middle, ocr=True),
+        family_name=typed.family_name,
         birthdate=zone.birth_date,
         address=address,
         evidence=(
@@ -430,8 +470,10 @@ def _binding(identity: VerifiedIdentity) -> str:
 
 
 def _recipient(identity: VerifiedIdentity) -> str:
+    """The name a letter is addressed to, in capitals as the postal service prefers (and
+    as the address from a document is written), whatever case the names were typed in."""
     names = (identity.given_name, identity.middle_name, identity.family_name)
-    return " ".join(name for name in names if name)
+    return " ".join(name for name in names if name).upper()
 
 
 def describe(state: Mapping[str, Any]) -> dict[str, Any]:

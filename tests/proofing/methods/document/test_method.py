@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from PIL import Image
 
+from idp.proofing.documents.licence_front import FrontCheck
 from idp.proofing.documents.mrz import build_td3
 from idp.proofing.documents.mrz_reader import TesseractReader
 from idp.proofing.methods.document.letter_office import FakeLetterOffice
@@ -100,7 +101,8 @@ def test_licence_then_letter_code_verifies(
     assert wrong.retry and wrong.step == "code"
     done = method.submit("code", Inputs(fields={"code": code}), outcome.state)
     assert done.status is Status.VERIFIED and done.identity is not None
-    assert done.identity.family_name == licence.holder.last_name
+    # The name as typed (typed_for title-cases it), once the barcode agreed with it.
+    assert done.identity.family_name == licence.holder.last_name.title()
     assert done.identity.birthdate == licence.holder.birth_date
     (evidence,) = done.identity.evidence
     assert evidence.document_type == "driving_permit" and evidence.document_issuer == "CA"
@@ -479,3 +481,150 @@ def test_passport_reader_timeout_is_try_again_not_a_pass(
     assert outcome.retry and outcome.step == "document"
     assert outcome.state == {} and outcome.identity is None
     assert isinstance(ports.letters, FakeLetterOffice) and ports.letters.sent == []
+
+
+# Names: the typed spelling, checked against the document, is the one sent on.
+
+THEO = replace(
+    generate.HOLDER_A,
+    first_name="THEO",
+    middle_name="JOHN",
+    last_name="LINDQVIST",
+    birth_date=date(1975, 3, 9),
+)
+THEO_PASSPORT = replace(generate.SAMPLE_PASSPORT, holder=THEO, document_number="X20240517")
+
+
+@pytest.fixture(scope="module")
+def misread_page() -> bytes:
+    """Theo Lindqvist's passport page, whose zone says LINDOQVIST: Tesseract's reading of
+    a real passport. The check digits do not cover names, so the zone passes them."""
+    zone = generate.zone_with_names(THEO_PASSPORT, last_name="LINDOQVIST")
+    page = generate.render_passport_page(THEO_PASSPORT, zone)
+    return jpeg(generate.photograph(page, tilt=1.5))
+
+
+def _theo_inputs(page: bytes, **typed: str) -> Inputs:
+    fields = _passport_fields(given_name="Theo", family_name="Lindqvist", birthdate="1975-03-09")
+    fields.update(typed)
+    return Inputs(fields={k: v for k, v in fields.items() if v}, files={"passport_page": page})
+
+
+def test_a_misread_zone_is_checked_with_the_typed_spelling(
+    method: DocumentOnlyMethod, ports: DocumentPorts, misread_page: bytes
+) -> None:
+    outcome = method.submit("document", _theo_inputs(misread_page, middle_name="John"), {})
+    assert outcome.status is Status.PENDING and outcome.step == "code", outcome.reasons
+    identity = outcome.state["identity"]
+    assert (identity["given_name"], identity["middle_name"], identity["family_name"]) == (
+        "Theo",
+        "John",
+        "Lindqvist",
+    )
+    source = ports.issuing_source
+    assert isinstance(source, FakeIssuingSource)
+    (query,) = source.queries
+    assert (query.given_name, query.family_name) == ("Theo", "Lindqvist")
+    assert query.document_number == "X20240517"
+    assert isinstance(ports.letters, FakeLetterOffice)
+    assert ports.letters.sent[0].recipient == "THEO JOHN LINDQVIST"
+
+
+def test_the_zones_middle_name_is_kept_when_none_is_typed(
+    method: DocumentOnlyMethod, misread_page: bytes
+) -> None:
+    outcome = method.submit("document", _theo_inputs(misread_page), {})
+    assert outcome.status is Status.PENDING, outcome.reasons
+    identity = outcome.state["identity"]
+    assert (identity["given_name"], identity["family_name"]) == ("Theo", "Lindqvist")
+    # As read: OCR may have slipped in it too, and the person did not say.
+    assert identity["middle_name"] and identity["middle_name"].isupper()
+
+
+OTHER_PEOPLE = [
+    ("another family name", {"family_name": "Lundgren"}),
+    ("a real letter, not a lookalike", {"family_name": "Lindquist"}),
+    ("a letter more in a short name", {"given_name": "Teo"}),
+    ("another given name", {"given_name": "Daniel"}),
+]
+
+
+@pytest.mark.parametrize(("case", "typed"), OTHER_PEOPLE, ids=[r[0] for r in OTHER_PEOPLE])
+def test_another_persons_name_is_refused_despite_ocr_tolerance(
+    method: DocumentOnlyMethod,
+    ports: DocumentPorts,
+    misread_page: bytes,
+    case: str,
+    typed: dict[str, str],
+) -> None:
+    outcome = method.submit("document", _theo_inputs(misread_page, **typed), {})
+    assert outcome.status is Status.REJECTED and outcome.reasons == ("data_mismatch",)
+    assert outcome.retry and outcome.step == "document"
+    assert isinstance(ports.issuing_source, FakeIssuingSource)
+    assert ports.issuing_source.queries == []
+
+
+def test_a_hyphenated_given_name_matches_the_zones_words(
+    method: DocumentOnlyMethod, ports: DocumentPorts
+) -> None:
+    holder = replace(THEO, first_name="JEAN-LUC", middle_name="MARIE", last_name="O'BRIEN")
+    passport = replace(THEO_PASSPORT, holder=holder)
+    page = jpeg(generate.photograph(generate.render_passport_page(passport), tilt=1.5))
+    typed = {"given_name": "Jean-Luc", "middle_name": "Marie", "family_name": "O'Brien"}
+    outcome = method.submit("document", _theo_inputs(page, **typed), {})
+    assert outcome.status is Status.PENDING, outcome.reasons
+    identity = outcome.state["identity"]
+    assert (identity["given_name"], identity["middle_name"], identity["family_name"]) == (
+        "Jean-Luc",
+        "Marie",
+        "O'Brien",
+    )
+
+
+def _front_passes(image: Image.Image, licence: object) -> FrontCheck:
+    return FrontCheck(None)
+
+
+LICENCE_NAMES = [
+    # (barcode's last name, first name, typed family, given, middle, identity's middle)
+    ("MUESTRA-GARCIA", "JOSE", "Muestra-García", "José", "James", "James"),
+    ("O'BRIEN", "MICHAEL", "O'Brien", "Michael", "", "JAMES"),
+    ("DE LA CRUZ", "MICHAEL", "de la Cruz", "Michael", "Jim", "JAMES"),
+]
+
+
+@pytest.mark.parametrize(
+    ("last", "first", "family", "given", "middle", "kept"),
+    LICENCE_NAMES,
+    ids=[row[0] for row in LICENCE_NAMES],
+)
+def test_a_licence_identity_carries_the_typed_names(
+    ports: DocumentPorts,
+    last: str,
+    first: str,
+    family: str,
+    given: str,
+    middle: str,
+    kept: str,
+) -> None:
+    method = DocumentOnlyMethod(ports, front_checker=_front_passes)
+    licence = unique_licence(last_name=last, first_name=first)
+    typed = {"family_name": family, "given_name": given, "middle_name": middle}
+    outcome = method.submit("document", licence_inputs(licence, **typed), {})
+    assert outcome.status is Status.PENDING, outcome.reasons
+    identity = outcome.state["identity"]
+    assert (identity["given_name"], identity["middle_name"], identity["family_name"]) == (
+        given,
+        kept,
+        family,
+    )
+    assert isinstance(ports.issuing_source, FakeIssuingSource)
+    (query,) = ports.issuing_source.queries
+    assert (query.given_name, query.family_name) == (given, family)
+
+
+def test_a_barcode_is_exact_data_with_no_ocr_tolerance(ports: DocumentPorts) -> None:
+    method = DocumentOnlyMethod(ports, front_checker=_front_passes)
+    licence = unique_licence(last_name="LINDOQVIST")
+    outcome = method.submit("document", licence_inputs(licence, family_name="Lindqvist"), {})
+    assert outcome.reasons == ("data_mismatch",)
