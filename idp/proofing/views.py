@@ -92,6 +92,11 @@ def start() -> Any:
         sealed = vault.is_sealed(conn, _account_id())
     if level >= 2 and not sealed and not _needs_more(resume):
         return render_template("proofing/already_verified.html", resume=resume)
+    held = service.session_request() or {}
+    client_id = held.get("client_id") if held.get("resume") == resume else None
+    if not service.can_offer(client_id, held.get("bio", "none") if client_id else "none"):
+        # Say so before asking for consent to anything.
+        return _unavailable_page(client_id)
     if request.method == "GET":
         progress = service.get_progress(_account_id())
         waiting = progress is not None and progress["method"] is not None

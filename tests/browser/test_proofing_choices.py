@@ -3,6 +3,8 @@ when only a biometric method could run, and an agent's step refused to the appli
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from playwright.sync_api import Page, expect
 
@@ -79,7 +81,12 @@ def test_no_method_is_offered_when_only_face_recognition_could_run(
     screenshots: Screenshots,
     broken_resources: BrokenResources,
 ) -> None:
-    consent(page, biometric_only_server)
+    person = make_person(biometric_only_server)
+    page.goto(biometric_only_server.url + "/verify?resume=/account")
+    enter_password(page, person.email, person.password)
+    enter_code(page, person.code())
+    # Before any consent is asked for.
+    expect(page.get_by_label(re.compile("I agree"))).to_have_count(0)
     expect(
         page.get_by_role("heading", name="We can't verify your identity online right now")
     ).to_be_visible()
