@@ -85,9 +85,11 @@ def expected_identity(licence: Licence) -> dict[str, Any]:
     # The barcode writes ZIP+4 padded to nine digits; "0000" means no extension.
     postal_code = holder.postal_code.removesuffix("0000")
     return {
-        "given_name": holder.first_name,
+        # The names as the person typed them (agreeing with the barcode); the middle
+        # name, not typed, as the barcode has it.
+        "given_name": holder.first_name.title(),
         "middle_name": holder.middle_name,
-        "family_name": holder.last_name,
+        "family_name": holder.last_name.title(),
         "birthdate": holder.birth_date.isoformat(),
         "address": {
             "formatted": f"{holder.street}, {holder.city}, {holder.state} {postal_code}",

@@ -138,7 +138,7 @@ class TesseractTextReader:
     """
 
     command: str = "tesseract"
-    timeout: float = 10.0
+    timeout: float = 20.0
     page_mode: int = 3
 
     def read_text(self, image: Image.Image) -> str:
