@@ -17,6 +17,7 @@ Fonts: DejaVu, then Liberation, then Pillow's built-in font, whichever exists.
 import argparse
 import math
 import random
+import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
@@ -670,6 +671,68 @@ def _light_unevenly(scene: Image.Image, rng: random.Random) -> Image.Image:
     ImageDraw.Draw(light).ellipse((x - r, y - r / 2, x + r, y + r / 2), fill=90)
     light = light.filter(ImageFilter.GaussianBlur(scene.width / 25))
     return Image.composite(scene, Image.new("RGB", scene.size), light)
+
+
+def photograph_as_taken(
+    document: Image.Image,
+    tilt: float = 0.0,
+    seed: int = 0,
+    *,
+    busy: bool = False,
+    uneven_light: bool = True,
+    blur: float = 0.7,
+) -> Image.Image:
+    """``document`` as a phone takes it: tilted by ``tilt`` degrees, noisy, out of focus by
+    ``blur`` pixels (a Gaussian radius), and, if ``uneven_light``, lit unevenly from one side
+    with a soft shadow across; on a plain desk or, if ``busy``, on a cluttered one
+    (``photograph_on_clutter``, always lit unevenly, whose own softening of 0.7 counts
+    towards ``blur``). Every random choice is drawn from ``seed``, so the same arguments
+    give the same photo."""
+    if busy:
+        scene = photograph_on_clutter(document, tilt, seed)
+        more = math.sqrt(max(0.0, blur * blur - 0.49))
+        return scene.filter(ImageFilter.GaussianBlur(more)) if more > 0.05 else scene
+    rng = random.Random(seed)
+    width, height = document.size
+    scene = _background((int(width * 1.4), int(height * 1.5)), (92, 74, 58), (60, 46, 36))
+    mask = _rounded(Image.new("RGB", document.size)).getchannel("A")
+    turned = document.rotate(tilt, resample=Image.Resampling.BICUBIC, expand=True)
+    turned_mask = mask.rotate(tilt, resample=Image.Resampling.BICUBIC, expand=True)
+    at = ((scene.width - turned.width) // 2, (scene.height - turned.height) // 2)
+    scene.paste(turned, at, turned_mask)
+    if uneven_light:
+        scene = _light_unevenly(scene, rng)
+    noise = Image.frombytes("L", scene.size, rng.randbytes(scene.width * scene.height))
+    scene = Image.blend(scene, noise.convert("RGB"), 0.04 + rng.uniform(0, 0.02))
+    return scene.filter(ImageFilter.GaussianBlur(blur))
+
+
+# Where ICAO 9303 writes two letters for one accented letter; others just lose the accent.
+_ICAO_TWO_LETTERS = str.maketrans({"Ä": "AE", "Ö": "OE", "Ü": "UE", "Å": "AA", "Ø": "OE",
+                                   "Æ": "AE"})  # fmt: skip
+
+
+def icao_spelling(name: str) -> str:
+    """``name`` in capitals as ICAO 9303 transliterates it for a zone (``Müller``:
+    ``MUELLER``, ``José``: ``JOSE``); spaces, hyphens and apostrophes are kept for
+    ``build_td3`` to deal with."""
+    upper = unicodedata.normalize("NFC", name).upper().translate(_ICAO_TWO_LETTERS)
+    return "".join(c for c in unicodedata.normalize("NFKD", upper) if not unicodedata.combining(c))
+
+
+def icao_zone(passport: Passport) -> str:
+    """The passport's zone as an issuer writes it for a holder whose names have accents
+    (``Passport.data`` would drop the accented letters instead)."""
+    holder = passport.holder
+    given = " ".join(filter(None, (holder.first_name, holder.middle_name)))
+    return zone_with_names(passport, icao_spelling(holder.last_name), icao_spelling(given))
+
+
+def zone_with_birth_date(zone: str, birth_date: date) -> str:
+    """``zone`` with another birth date written over its own, as by a forger who left the
+    birth date's check digit and the composite one as they were."""
+    line1, line2 = zone.split("\n")
+    return f"{line1}\n{line2[:13]}{birth_date:%y%m%d}{line2[19:]}"
 
 
 if __name__ == "__main__":
