@@ -25,6 +25,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
+import numpy as np
 import pdf417gen
 from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
@@ -478,18 +479,37 @@ def break_check_digit(zone: str, position: int = 19) -> str:
 
 
 def photograph(document: Image.Image, tilt: float = 0.0, seed: int = 0) -> Image.Image:
-    """``document`` as a phone would see it on a desk: tilted by ``tilt`` degrees, soft, noisy."""
+    """``document`` as a phone would see it on a desk: tilted by ``tilt`` degrees, soft,
+    noisy. The same ``seed`` gives the same photo."""
     rng = random.Random(seed)
+    scene = _on_plain_desk(document, tilt)
+    grain = np.random.default_rng(rng.randrange(2**32)).normal(128, 40, scene.size[::-1])
+    noise = Image.fromarray(np.clip(grain, 0, 255).astype(np.uint8)).convert("RGB")
+    scene = Image.blend(scene, noise, 0.04 + rng.uniform(0, 0.02))
+    return scene.filter(ImageFilter.GaussianBlur(0.7))
+
+
+def _on_plain_desk(document: Image.Image, tilt: float) -> Image.Image:
+    """``document`` tilted by ``tilt`` degrees in the middle of a plain desk."""
     width, height = document.size
     scene = _background((int(width * 1.4), int(height * 1.5)), (92, 74, 58), (60, 46, 36))
+    _paste_turned(scene, document, tilt, (0, 0))
+    return scene
+
+
+def _paste_turned(
+    scene: Image.Image, document: Image.Image, tilt: float, offset: tuple[int, int]
+) -> None:
+    """Lay ``document``, with its rounded corners, turned by ``tilt`` degrees, on the
+    middle of ``scene`` moved by ``offset``."""
     mask = _rounded(Image.new("RGB", document.size)).getchannel("A")
     turned = document.rotate(tilt, resample=Image.Resampling.BICUBIC, expand=True)
     turned_mask = mask.rotate(tilt, resample=Image.Resampling.BICUBIC, expand=True)
-    at = ((scene.width - turned.width) // 2, (scene.height - turned.height) // 2)
+    at = (
+        (scene.width - turned.width) // 2 + offset[0],
+        (scene.height - turned.height) // 2 + offset[1],
+    )
     scene.paste(turned, at, turned_mask)
-    noise = Image.effect_noise(scene.size, 40).convert("RGB")
-    scene = Image.blend(scene, noise, 0.04 + rng.uniform(0, 0.02))
-    return scene.filter(ImageFilter.GaussianBlur(0.7))
 
 
 def blur_barcode(back: Image.Image) -> Image.Image:
@@ -563,14 +583,8 @@ def photograph_on_clutter(document: Image.Image, tilt: float = 0.0, seed: int = 
     for item in (_striped_mat(rng), _printed_page(rng), _receipt(rng)):
         _lay(scene, item, rng.uniform(0, 360), rng)
     _scatter_objects(scene, rng)
-    mask = _rounded(Image.new("RGB", document.size)).getchannel("A")
-    turned = document.rotate(tilt, resample=Image.Resampling.BICUBIC, expand=True)
-    turned_mask = mask.rotate(tilt, resample=Image.Resampling.BICUBIC, expand=True)
-    at = (
-        (scene.width - turned.width) // 2 + rng.randint(-width // 20, width // 20),
-        (scene.height - turned.height) // 2 + rng.randint(-height // 20, height // 20),
-    )
-    scene.paste(turned, at, turned_mask)
+    offset = (rng.randint(-width // 20, width // 20), rng.randint(-height // 20, height // 20))
+    _paste_turned(scene, document, tilt, offset)
     scene = _light_unevenly(scene, rng)
     noise = Image.frombytes("L", scene.size, rng.randbytes(scene.width * scene.height))
     scene = Image.blend(scene, noise.convert("RGB"), 0.04 + rng.uniform(0, 0.02))
@@ -693,13 +707,7 @@ def photograph_as_taken(
         more = math.sqrt(max(0.0, blur * blur - 0.49))
         return scene.filter(ImageFilter.GaussianBlur(more)) if more > 0.05 else scene
     rng = random.Random(seed)
-    width, height = document.size
-    scene = _background((int(width * 1.4), int(height * 1.5)), (92, 74, 58), (60, 46, 36))
-    mask = _rounded(Image.new("RGB", document.size)).getchannel("A")
-    turned = document.rotate(tilt, resample=Image.Resampling.BICUBIC, expand=True)
-    turned_mask = mask.rotate(tilt, resample=Image.Resampling.BICUBIC, expand=True)
-    at = ((scene.width - turned.width) // 2, (scene.height - turned.height) // 2)
-    scene.paste(turned, at, turned_mask)
+    scene = _on_plain_desk(document, tilt)
     if uneven_light:
         scene = _light_unevenly(scene, rng)
     noise = Image.frombytes("L", scene.size, rng.randbytes(scene.width * scene.height))

@@ -14,10 +14,15 @@ accents, spaces or punctuation, and with each group of characters OCR confuses
 (O Q D 0, I L 1, S 5, B 8, Z 2) made one character. A name may also differ by one
 inserted or dropped letter, when it has at least ``_MIN_INDEL_NAME`` letters. A
 birth date is read as the earliest date printed before the issue date, and must be
-the same date. Nothing else is forgiven.
+the same date; a date that cannot be one as read (month 98) agrees only when one digit
+read as its lookalike makes it the barcode's. Nothing else is forgiven.
 
-The photo is scaled, its skew measured and undone, and it is read once for each
-preparation in ``_PREPARATIONS`` (coloured print faded; then also contrasted; then
+The photo is cut to where the card can be around the face found (on a desk, much of
+the photo is not the card), scaled, and its skew measured on the print beside the
+face. On a busy desk the sharpest lines may be a mat's or a printed page's, so the few
+best angles are tried in turn until one shows a field. It is then read once for each
+preparation in ``_PREPARATIONS`` (coloured print faded and the light made even, as a
+shadow across the card would defeat any one threshold; then also contrasted; then
 plain grey; then black and white), stopping as soon as every field has been found
 in some reading. A field *disagrees* when two readings show the same other value where
 it belongs: a different earliest date, or a name or number a few characters away
@@ -55,6 +60,7 @@ from typing import Any, Literal, Protocol
 from PIL import Image, ImageChops, ImageFilter, ImageOps
 
 from idp.proofing.documents.aamva import LicenceData
+from idp.proofing.documents.prepare import black_and_white, flattened
 from idp.proofing.documents.tesseract import TesseractError, TesseractTimeoutError, run_tesseract
 
 FrontReason = Literal[
@@ -67,6 +73,9 @@ FIELDS: tuple[FrontField, ...] = ("family_name", "given_names", "birth_date", "d
 _LOOKALIKES = str.maketrans("OQDIL|!SBZ", "0001111582")
 # Where a date is expected, letters that are misread digits.
 _AS_DIGITS = str.maketrans("OoQDIlL|!SsBZz", "00001111155822")
+# Digits that OCR reads as each other in small print.
+_DIGIT_SLIPS = {"0": "89", "9": "0", "8": "036", "6": "85", "5": "6", "3": "8", "1": "7",
+                "7": "1"}  # fmt: skip
 _DATE = re.compile(r"(?<!\d)(\d{1,2}) ?[/.-] ?(\d{1,2}) ?[/.-] ?(\d{4})(?!\d)")
 _ADDRESS_NUMBER = re.compile(r"\d{3,}")
 _MIN_INDEL_NAME = 4  # shorter names must match exactly (up to lookalikes)
@@ -74,6 +83,13 @@ _MIN_NEAR_NAME = 4  # shorter words are too often near a short name by chance
 _MAX_PHRASE = 3  # names and numbers may be split into this many words by OCR or print
 _FIRST_YEAR = 1900  # an earlier year is a misreading
 _OCR_SIDE = 1400  # longer side of the photo handed to OCR, in pixels
+_MAX_TILT = 17  # degrees either way; a phone photo is tilted by up to 15
+_MAX_ANGLES = 3  # skew peaks tried in turn until the print is read at one
+# How far, in sizes of the face found, the card may reach from it (across, and up and
+# down), and the lines of print beside the portrait whose slant is measured.
+_CARD_REACH = (8.0, 4.5)
+_TEXT_REACH = 4.0
+_DEFAULT_RADIUS = 24  # pixels of the OCR page, when no face gives the scale
 
 
 class FrontReaderError(Exception):
@@ -226,12 +242,20 @@ def _read_fields(
 ) -> FrontCheck:
     """Compare the printed fields of ``photo`` with ``licence``, reading it as often as
     needed (see the module's docstring). Raises ``FrontReaderError`` from ``reader``."""
-    page, angle = _ocr_page(photo.convert("RGB"))
-    tally = _Tally()
-    for prepare in _PREPARATIONS:
-        tally.add(_compare_text(reader.read_text(_turned(prepare(page), angle)), licence))
+    page, angles, radius = _ocr_page(photo.convert("RGB"), face)
+    first = _PREPARATIONS[0](page, radius)
+    tried = []
+    for angle in angles:  # until the print is read at one, the best first
+        tried.append(_compare_text(reader.read_text(_turned(first, angle)), licence))
+        if any(seen.agrees for seen in tried[-1].values()):
+            break
+    else:  # read at none: keep the best angle and its reading
+        angle, tried = angles[0], tried[:1]
+    tally = _Tally([tried[-1]])
+    for prepare in _PREPARATIONS[1:]:
         if tally.complete() or tally.disagreeing():
             break
+        tally.add(_compare_text(reader.read_text(_turned(prepare(page, radius), angle)), licence))
     if tally.disagreeing():
         return FrontCheck("front_mismatch", tally.disagreeing(), face)
     if not tally.complete():
@@ -316,23 +340,57 @@ def _middle_agrees(printed: str, middle: str) -> bool:
 
 def _seen_birth_date(text: str, licence: LicenceData) -> _Seen:
     """The earliest date printed before the issue date is the birth date: issue,
-    expiry and other dates on a card come later."""
-    dates = [day for day in _dates(text) if day < licence.issue_date]
-    if not dates:
-        return _NOT_SEEN
-    earliest = min(dates)
-    return _AGREES if earliest == licence.birth_date else _Seen(instead=earliest.isoformat())
+    expiry and other dates on a card come later.
+
+    A date that cannot be one (month 99) was misread; it agrees when one digit read as
+    its lookalike (``_DIGIT_SLIPS``) makes it the barcode's birth date, and no valid
+    date printed earlier contradicts it. It never shows another date: its other
+    repairs are guesses.
+    """
+    valid, impossible = _dates(text)
+    dates = [day for day in valid if day < licence.issue_date]
+    earliest = min(dates, default=None)
+    if earliest == licence.birth_date:
+        return _AGREES
+    if (earliest is None or earliest > licence.birth_date) and any(
+        licence.birth_date in _repairs(numbers) for numbers in impossible
+    ):
+        return _AGREES
+    return _NOT_SEEN if earliest is None else _Seen(instead=earliest.isoformat())
 
 
-def _dates(text: str) -> Iterator[date]:
+def _dates(text: str) -> tuple[list[date], list[tuple[str, str, str]]]:
+    """The dates printed in ``text``, and the (month, day, year) of those that cannot be
+    dates as read."""
+    valid, impossible = [], []
     for line in text.translate(_AS_DIGITS).splitlines():
         for month, day, year in _DATE.findall(line):
-            try:
-                day_read = date(int(year), int(month), int(day))
-            except ValueError:
-                continue
-            if day_read.year >= _FIRST_YEAR:
-                yield day_read
+            read = _date(month, day, year)
+            if read is not None:
+                valid.append(read)
+            else:
+                impossible.append((month, day, year))
+    return valid, impossible
+
+
+def _date(month: str, day: str, year: str) -> date | None:
+    try:
+        read = date(int(year), int(month), int(day))
+    except ValueError:
+        return None
+    return read if read.year >= _FIRST_YEAR else None
+
+
+def _repairs(numbers: tuple[str, str, str]) -> set[date]:
+    """The dates that one digit of ``numbers`` read as its lookalike would give."""
+    text = "/".join(numbers)
+    found = set()
+    for index, char in enumerate(text):
+        for slip in _DIGIT_SLIPS.get(char, ""):
+            repaired = _date(*(text[:index] + slip + text[index + 1 :]).split("/"))
+            if repaired is not None:
+                found.add(repaired)
+    return found
 
 
 def _seen_number(lines: list[list[str]], number: str) -> _Seen:
@@ -433,11 +491,46 @@ class _Tally:
 # Preparing the photo for OCR
 
 
-def _ocr_page(photo: Image.Image) -> tuple[Image.Image, float]:
-    """``photo`` (RGB) at the size OCR reads best, and the rotation, in degrees, that
-    makes its print horizontal."""
-    page = photo.resize(_scaled(photo.size, _OCR_SIDE / max(photo.size)), Image.Resampling.LANCZOS)
-    return page, _skew_angle(ImageOps.grayscale(page))
+def _ocr_page(photo: Image.Image, face: FaceBox | None) -> tuple[Image.Image, list[float], int]:
+    """``photo`` (RGB) cut to the card around ``face`` and scaled to the size OCR reads
+    best; the rotations, in degrees, that may make its print horizontal (``_skew_angles``,
+    best first); and the radius, in
+    pixels of that page, that is wider than a stroke of print (for ``flattened``)."""
+    region = _card_region(photo.size, face)
+    page = photo.crop(region)
+    scale = _OCR_SIDE / max(page.size)
+    page = page.resize(_scaled(page.size, scale), Image.Resampling.LANCZOS)
+    if face is None:
+        return page, _skew_angles(ImageOps.grayscale(page)), _DEFAULT_RADIUS
+    size = max(face.right - face.left, face.bottom - face.top) * scale
+    around = (
+        (face.left - region[0]) * scale - _TEXT_REACH * size,
+        (face.top - region[1]) * scale - size,
+        (face.right - region[0]) * scale + _TEXT_REACH * size,
+        (face.bottom - region[1]) * scale + size,
+    )
+    angles = _skew_angles(ImageOps.grayscale(page.crop(_clipped(around, page.size))))
+    return page, angles, max(4, round(size / 6))
+
+
+def _card_region(size: tuple[int, int], face: FaceBox | None) -> tuple[int, int, int, int]:
+    """The part of a photo of ``size`` that the card whose portrait is ``face`` can lie
+    in, whichever side its portrait is on and however it is tilted: the whole photo
+    when the card fills it, a part of it when the card lies on a desk."""
+    if face is None:
+        return (0, 0, *size)
+    side = max(face.right - face.left, face.bottom - face.top)
+    reach_x, reach_y = _CARD_REACH[0] * side, _CARD_REACH[1] * side
+    box = (face.left - reach_x, face.top - reach_y, face.right + reach_x, face.bottom + reach_y)
+    return _clipped(box, size)
+
+
+def _clipped(
+    box: tuple[float, float, float, float], size: tuple[int, int]
+) -> tuple[int, int, int, int]:
+    left, top = max(0, round(box[0])), max(0, round(box[1]))
+    right, bottom = min(size[0], round(box[2])), min(size[1], round(box[3]))
+    return (left, top, max(right, left + 1), max(bottom, top + 1))
 
 
 def _scaled(size: tuple[int, int], scale: float) -> tuple[int, int]:
@@ -450,8 +543,10 @@ def _turned(grey: Image.Image, angle: float) -> Image.Image:
     return grey.rotate(angle, resample=Image.Resampling.BICUBIC, expand=True, fillcolor=255)
 
 
-def _skew_angle(grey: Image.Image) -> float:
-    """The rotation, in degrees, that makes the lines of print in ``grey`` most horizontal."""
+def _skew_angles(grey: Image.Image) -> list[float]:
+    """Rotations, in degrees, that may make the lines of print in ``grey`` horizontal,
+    best first: the highest peaks of the rows' sharpness, at most ``_MAX_ANGLES``. On a
+    busy desk the best can be a striped mat's or a printed page's, not the card's."""
     small = grey.resize(_scaled(grey.size, 360 / grey.width), Image.Resampling.BOX)
     closed = small.filter(ImageFilter.MaxFilter(3)).filter(ImageFilter.MinFilter(3))
     ink = ImageChops.subtract(closed, small).point(lambda v: 255 if v > 30 else 0)
@@ -461,8 +556,13 @@ def _skew_angle(grey: Image.Image) -> float:
         rows = turned.resize((1, turned.height), Image.Resampling.BOX).tobytes()
         return sum(v * v for v in rows)
 
-    coarse = max(range(-12, 13), key=sharpness)
-    return max((coarse + a / 4 for a in range(-4, 5)), key=sharpness)
+    coarse = list(range(-_MAX_TILT, _MAX_TILT + 1))
+    scores = [sharpness(angle) for angle in coarse]
+    peaks = [i for i, score in enumerate(scores) if score >= max(scores[max(0, i - 2) : i + 3])]
+    peaks.sort(key=scores.__getitem__, reverse=True)
+    return [
+        max((coarse[i] + a / 4 for a in range(-4, 5)), key=sharpness) for i in peaks[:_MAX_ANGLES]
+    ]
 
 
 def _lightest_channel(page: Image.Image) -> Image.Image:
@@ -472,42 +572,31 @@ def _lightest_channel(page: Image.Image) -> Image.Image:
     return ImageChops.lighter(ImageChops.lighter(red, green), blue)
 
 
-def _contrasted(page: Image.Image) -> Image.Image:
-    grey = _lightest_channel(page)
+def _even_lightest(page: Image.Image, radius: int) -> Image.Image:
+    """The lightest channel with its light made even (a shadow across the card)."""
+    return flattened(_lightest_channel(page), radius)
+
+
+def _contrasted(page: Image.Image, radius: int) -> Image.Image:
+    grey = _even_lightest(page, radius)
     big = grey.resize((grey.width * 4 // 3, grey.height * 4 // 3), Image.Resampling.LANCZOS)
     return ImageOps.autocontrast(big, cutoff=1)
 
 
-def _binarised(page: Image.Image) -> Image.Image:
-    grey = ImageOps.grayscale(page)
-    threshold = _otsu(grey)
-    return grey.point(lambda v: 255 if v > threshold else 0)
+def _grey(page: Image.Image, radius: int) -> Image.Image:
+    return ImageOps.grayscale(page)
 
 
-def _otsu(grey: Image.Image) -> int:
-    """The grey level that best splits ``grey`` into print and paper (Otsu's method)."""
-    histogram = grey.histogram()
-    total = sum(histogram)
-    sum_all = sum(i * n for i, n in enumerate(histogram))
-    best, best_t, weight_b, sum_b = 0.0, 128, 0, 0
-    for t, n in enumerate(histogram):
-        weight_b += n
-        if weight_b in (0, total):
-            continue
-        sum_b += t * n
-        mean_b, mean_f = sum_b / weight_b, (sum_all - sum_b) / (total - weight_b)
-        between = weight_b * (total - weight_b) * (mean_b - mean_f) ** 2
-        if between > best:
-            best, best_t = between, t
-    return best_t
+def _binarised(page: Image.Image, radius: int) -> Image.Image:
+    return black_and_white(flattened(ImageOps.grayscale(page), radius))
 
 
 # Each reading prepares the page differently, so that one OCR slip is not repeated. The
 # last ones keep coloured print, for cards that print a field in colour.
-_PREPARATIONS: tuple[Callable[[Image.Image], Image.Image], ...] = (
-    _lightest_channel,
+_PREPARATIONS: tuple[Callable[[Image.Image, int], Image.Image], ...] = (
+    _even_lightest,
     _contrasted,
-    ImageOps.grayscale,
+    _grey,
     _binarised,
 )
 

@@ -1,11 +1,16 @@
 """Read a passport's machine readable zone (ICAO 9303 TD3) from a photo of its photo page.
 
-The zone is found, cut out line by line and handed to an OCR engine behind the
-one-method port ``LineReader``; ``TesseractReader`` is the real adapter (the
-``tesseract`` program, run with a time limit). Raw OCR is not trusted: each line is
-fitted to the TD3 layout, characters are corrected by the type of the field they
-sit in, and the few ambiguous characters of the document and personal numbers are
-tried both ways until the check digits agree. ``read_mrz`` returns:
+The zone is found (the lowest pair of lines shaped like a zone's, at whichever of the
+few sharpest angles shows one: up to 18 degrees either way, and a printed page beside
+the passport may have sharper lines), cut out line by line, its light made even, and
+handed to an OCR engine behind the one-method port ``LineReader``; ``TesseractReader``
+is the real adapter (the ``tesseract`` program, run with a time limit). Raw OCR is not
+trusted: each line is fitted to the TD3 layout (stray words beside it dropped, print
+run into its start cut at the document code, dropped fillers put back), characters
+are corrected by the type of the field they sit in, and the few ambiguous characters
+of the document and personal numbers are tried both ways until the check digits
+agree. Names have no check digit: the caller's ``accept`` can send line 1 back to be
+read again. ``read_mrz`` returns:
 
 - ``MrzRead``: the zone, every check digit valid;
 - ``MrzRejection("mrz_check_digit", ...)``: two readings agree on a zone whose
@@ -22,7 +27,8 @@ lines never stand in for a photo that could not be read.
 Exceptions from the engine are mapped at the boundary::
 
     MrzReaderError            the engine could not give an answer
-    └── MrzReaderTimeoutError it ran longer than its time limit
+    ├── MrzReaderTimeoutError it ran longer than its time limit
+    └── MrzReaderCrashError   it died on this image: that line reads as nothing
 """
 
 from __future__ import annotations
@@ -43,10 +49,21 @@ from idp.proofing.documents.mrz import (
     check_digit,
     parse_td3,
 )
-from idp.proofing.documents.tesseract import TesseractError, TesseractTimeoutError, run_tesseract
+from idp.proofing.documents.prepare import black_and_white, flattened
+from idp.proofing.documents.tesseract import (
+    TesseractCrashError,
+    TesseractError,
+    TesseractTimeoutError,
+    run_tesseract,
+)
 
 ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789<"
 UNKNOWN = "?"  # a position of a partial reading that could not be read
+_MAX_TILT = 18  # degrees either way; a phone photo is tilted by up to 15
+_MAX_ANGLES = 4  # peaks of the skew search tried in turn for a zone
+_ZONE_ASPECT = 12  # a zone line's length over its height is about 25
+_STRAY_WORD = 8  # characters: a shorter word beside a zone line is not part of it
+_MIN_LINE = 12  # characters: fewer cannot hold a zone line with its fillers dropped
 
 # Misreadings of a digit as a letter, and the reverse, in printed OCR-B and mono fonts.
 _TO_DIGIT = str.maketrans("OQDUIJLTZSBGA", "0001111725864")
@@ -68,6 +85,10 @@ class MrzReaderError(Exception):
 
 class MrzReaderTimeoutError(MrzReaderError):
     """The OCR engine ran longer than its time limit."""
+
+
+class MrzReaderCrashError(MrzReaderError):
+    """The OCR engine died on this image (killed by a signal it raised itself)."""
 
 
 class LineReader(Protocol):
@@ -113,6 +134,8 @@ class TesseractReader:
             )
         except TesseractTimeoutError as exc:
             raise MrzReaderTimeoutError(str(exc)) from exc
+        except TesseractCrashError as exc:
+            raise MrzReaderCrashError(str(exc)) from exc
         except TesseractError as exc:
             raise MrzReaderError(str(exc)) from exc
         return text.decode("ascii", errors="replace")
@@ -151,29 +174,74 @@ MrzResult = MrzRead | MrzRejection | MrzUnreadable | MrzReaderUnavailable
 
 
 def read_mrz(
-    photo: Image.Image, reader: LineReader | None = None, *, today: date | None = None
+    photo: Image.Image,
+    reader: LineReader | None = None,
+    *,
+    today: date | None = None,
+    accept: Callable[[PassportData], bool] | None = None,
 ) -> MrzResult:
     """Find and read the zone of the passport page in ``photo`` (an upright RGB image).
 
     Every preparation of the crops is read until one reading passes the check digits;
     if none does, the readings are pooled into the ``partial`` of ``MrzUnreadable``.
+
+    Line 1 has no check digit, so a slip of OCR in a name passes them. ``accept`` says
+    whether a zone that passed is the one expected (the name the person typed, within
+    OCR's slips). When it says no, line 1 alone is read again from the remaining
+    preparations, beside the line 2 that passed, and the first zone it accepts is
+    returned; if it accepts none, the first zone that passed is.
     """
-    engine = reader or TesseractReader()
+    engine = _Engine(reader or TesseractReader())
     crops = find_mrz_lines(photo)
     if crops is None:
         return MrzUnreadable("no zone found")
     readings: list[list[str]] = []
+    passed: tuple[MrzRead, str] | None = None  # the first zone read, and its raw line 2
     try:
         for variant in _VARIANTS:
-            readings.append([engine.read_line(variant(crop)) for crop in crops])
+            if passed is not None:
+                line2 = passed[1]
+                again = correct_zone(f"{engine.read(variant(crops[0]))}\n{line2}", today=today)
+                if isinstance(again, MrzRead) and accept is not None and accept(again.data):
+                    return again
+                continue
+            readings.append([engine.read(variant(crop)) for crop in crops])
             result = correct_zone("\n".join(readings[-1]), today=today)
             if isinstance(result, MrzRead):
-                return result
-            if _agree(["\n".join(lines) for lines in readings]):
+                if accept is None or accept(result.data):
+                    return result
+                passed = (result, readings[-1][1])
+            elif _agree(["\n".join(lines) for lines in readings]):
                 return MrzRejection("mrz_check_digit", "the zone read twice the same")
     except MrzReaderError as exc:
         return MrzReaderUnavailable(str(exc))
+    if passed is not None:
+        return passed[0]
+    if engine.calls and engine.crashes == engine.calls:
+        return MrzReaderUnavailable(f"the engine crashed on all {engine.calls} lines")
     return MrzUnreadable("no reading fits the check digits", partial_zone(readings))
+
+
+class _Engine:
+    """A ``LineReader`` that reads nothing on a line where the engine crashed.
+
+    Tesseract 5.3.0 dies of a floating-point exception on some line images (a bad crop
+    of a photo, tesseract-ocr/tesseract#4242): that line is unreadable, which is a
+    property of the photo. Only when every line crashed is the engine at fault.
+    """
+
+    def __init__(self, reader: LineReader) -> None:
+        self.reader = reader
+        self.calls = 0
+        self.crashes = 0
+
+    def read(self, image: Image.Image) -> str:
+        self.calls += 1
+        try:
+            return self.reader.read_line(image)
+        except MrzReaderCrashError:
+            self.crashes += 1
+            return ""
 
 
 def _agree(readings: Sequence[str]) -> bool:
@@ -256,28 +324,64 @@ def fit_zone(raw: str) -> str | None:
     lines = _clean_lines(raw)
     if len(lines) != 2:
         return None
-    line1, line2 = (_fit_length(line) for line in lines)
-    if line1 is None or line2 is None:
+    line2 = _fit_length(lines[1], first=False)
+    if line2 is None:
         return None
-    return f"{_fix_line1(line1)}\n{_fix_line2(line2)}"
+    line2 = _fix_line2(line2)
+    line1 = _fit_length(_from_document_code(lines[0], line2[10:13]), first=True)
+    if line1 is None:
+        return None
+    return f"{_fix_line1(line1)}\n{line2}"
 
 
 def _clean_lines(raw: str) -> list[str]:
-    """The lines of ``raw`` long enough to be zone lines, without spaces or stray marks."""
-    lines = ["".join(c for c in line.upper() if c in ALPHABET) for line in raw.splitlines()]
-    return [line for line in lines if len(line) >= LINE_LENGTH - 8]
+    """The lines of ``raw`` long enough to be zone lines, without spaces or stray marks.
+
+    A line may be far shorter than 44 characters as read: Tesseract drops many of the
+    ``<`` of a long filler run (``P<UTOLI<<MEI<<`` for a line that ends in 30 of
+    them), and ``_fit_length`` grows the run back. A zone line has no spaces, so a
+    short word set apart at either end is something printed beside the page (a receipt
+    under it), and is left out.
+    """
+    lines = []
+    for line in raw.upper().splitlines():
+        words = ["".join(c for c in word if c in ALPHABET) for word in line.split()]
+        while words and len(words[-1]) < _STRAY_WORD:
+            words.pop()
+        while words and len(words[0]) < _STRAY_WORD:
+            words.pop(0)
+        lines.append("".join(words))
+    return [line for line in lines if len(line) >= _MIN_LINE]
 
 
-def _fit_length(line: str) -> str | None:
-    """Make ``line`` 44 characters long by growing or shrinking its longest filler run,
-    where OCR most often drops or adds a ``<``."""
+def _from_document_code(line1: str, nationality: str) -> str:
+    """``line1`` from its document code on, when something printed in front of the zone
+    was read as part of it: the issuing state, found where the holder's nationality is
+    (the same for nearly every passport), follows the code ``P`` and one character, or
+    ``P`` alone when OCR dropped the filler between them."""
+    if line1[2:5] == nationality or not nationality.isalpha():
+        return line1
+    for start in range(1, len(line1) - 3):
+        if line1[start : start + 3] != nationality:
+            continue
+        if start >= 2 and line1[start - 2] == "P":
+            return line1[start - 2 :]
+        if line1[start - 1] == "P":
+            return "P<" + line1[start:]
+    return line1
+
+
+def _fit_length(line: str, *, first: bool) -> str | None:
+    """Make ``line`` 44 characters long by growing or shrinking one of its filler runs,
+    where OCR most often drops or adds a ``<``: the longest, or for the first line,
+    whose names are followed by fillers to its end, the last if the line ends in one."""
     missing = LINE_LENGTH - len(line)
     if missing == 0:
         return line
     runs = [(len(m), start) for start, m in _filler_runs(line)]
     if not runs:
         return None
-    length, start = max(runs)
+    length, start = runs[-1] if first and line.endswith("<") else max(runs)
     if length + missing < 1:
         return None
     return line[:start] + "<" * (length + missing) + line[start + length :]
@@ -544,21 +648,27 @@ def _share_read(part: str) -> float:
 
 
 def find_mrz_lines(photo: Image.Image) -> list[Image.Image] | None:
-    """Two greyscale crops, upright, of the two lowest long lines of text in ``photo``:
-    the zone at the bottom of a passport photo page. None if there are not two."""
+    """Two greyscale crops, upright, of the zone's two lines in ``photo``: the lowest
+    pair of long lines of text that look like a zone's (``_zone_bands``). None if no
+    such pair is found."""
     grey = ImageOps.grayscale(photo)
     scale = min(1.0, 900 / max(grey.size))
     small = grey.resize((round(grey.width * scale), round(grey.height * scale)))
     ink = _ink_mask(small)
-    angle = _skew_angle(ink)
-    ink = ink.rotate(angle, resample=Image.Resampling.BILINEAR, expand=True)
-    bands = _text_bands(ink)
-    if len(bands) < 2:
+    for angle in _skew_angles(ink):
+        turned = ink.rotate(angle, resample=Image.Resampling.BILINEAR, expand=True)
+        bands = _zone_bands(_text_bands(turned))
+        if bands is not None:
+            break
+    else:
         return None
     upright = grey.rotate(angle, resample=Image.Resampling.BICUBIC, expand=True, fillcolor=255)
-    factor = upright.height / ink.height
+    factor = upright.height / turned.height
     crops = []
-    for top, bottom, left, right in bands[-2:]:
+    for top, bottom, *_ in bands:
+        # the whole width of print on these rows: a thumb over part of the line leaves a
+        # gap in it, and what lies beside the page is left out later (``_clean_lines``)
+        left, _, right, _ = turned.crop((0, top, turned.width, bottom)).getbbox() or (0, 0, 0, 0)
         pad = (bottom - top) * 0.6
         box = (left - pad, top - pad, right + pad, bottom + pad)
         crops.append(
@@ -575,20 +685,36 @@ def _ink_mask(grey: Image.Image) -> Image.Image:
     return hat.point(lambda v: 255 if v > 40 else 0)
 
 
-def _skew_angle(ink: Image.Image) -> float:
-    """The rotation, in degrees, that makes the lines of text most horizontal."""
+def _skew_angles(ink: Image.Image) -> list[float]:
+    """Rotations, in degrees, that make lines of print in ``ink`` horizontal, best first.
+
+    Each is a peak of the sharpness of the rows' profile, at most ``_MAX_ANGLES`` of
+    them. The best may be another document's, a printed page beside the passport, so
+    ``find_mrz_lines`` tries each until one shows a zone.
+    """
 
     def sharpness(angle: float) -> float:
         turned = ink.rotate(angle, resample=Image.Resampling.BILINEAR, expand=True)
         rows = turned.resize((1, turned.height), Image.Resampling.BOX).tobytes()
         return sum(v * v for v in rows) / len(rows)
 
-    best = max((a / 2 for a in range(-20, 21)), key=sharpness)
-    return max((best + a / 10 for a in range(-5, 6)), key=sharpness)
+    coarse = [a / 2 for a in range(-2 * _MAX_TILT, 2 * _MAX_TILT + 1)]
+    scores = [sharpness(angle) for angle in coarse]
+    peaks = [
+        i
+        for i, score in enumerate(scores)
+        if score >= max(scores[max(0, i - 2) : i + 3])  # the best within a degree
+    ]
+    peaks.sort(key=scores.__getitem__, reverse=True)
+    return [
+        max((coarse[i] + a / 10 for a in range(-5, 6)), key=sharpness) for i in peaks[:_MAX_ANGLES]
+    ]
 
 
 def _text_bands(ink: Image.Image) -> list[tuple[int, int, int, int]]:
-    """(top, bottom, left, right) of each long line of text, top to bottom."""
+    """(top, bottom, left, right) of each line of text, top to bottom, with the left
+    and right of its longest run of print (``_longest_run``): a zone line is told by
+    its length, which whatever lies beside the page on the same rows must not add to."""
     rows = ink.resize((1, ink.height), Image.Resampling.BOX).tobytes()
     bands: list[tuple[int, int, int, int]] = []
     top = None
@@ -597,12 +723,48 @@ def _text_bands(ink: Image.Image) -> list[tuple[int, int, int, int]]:
             top = y
         elif value <= 12 and top is not None:
             if y - top >= 4:
-                band = ink.crop((0, top, ink.width, y)).getbbox()
-                if band is not None:
-                    bands.append((top, y, band[0], band[2]))
+                run = _longest_run(ink.crop((0, top, ink.width, y)))
+                if run is not None:
+                    bands.append((top, y, *run))
             top = None
-    longest = max((right - left for _, _, left, right in bands), default=0)
-    return [b for b in bands if b[3] - b[2] >= 0.6 * longest]
+    return bands
+
+
+def _longest_run(band: Image.Image) -> tuple[int, int] | None:
+    """(left, right) of the longest stretch of ``band`` whose gaps without ink are
+    narrower than the band is high: a zone line has no spaces, only the gaps between
+    its characters."""
+    columns = band.resize((band.width, 1), Image.Resampling.BOX).tobytes()
+    runs: list[tuple[int, int]] = []
+    start = last = 0
+    for x in (x for x, value in enumerate(columns) if value):
+        if runs and x - last <= band.height:
+            runs[-1] = (start, x + 1)
+        else:
+            start = x
+            runs.append((x, x + 1))
+        last = x
+    return max(runs, key=lambda run: run[1] - run[0], default=None)
+
+
+def _zone_bands(
+    bands: Sequence[tuple[int, int, int, int]],
+) -> list[tuple[int, int, int, int]] | None:
+    """The lowest two neighbouring bands that look like a zone's two lines: far longer
+    than high (44 characters), as high as each other, starting at about the same place,
+    one line apart, and neither under half as long as the other."""
+    for upper, lower in reversed(list(itertools.pairwise(bands))):
+        heights = [b[1] - b[0] for b in (upper, lower)]
+        lengths = [b[3] - b[2] for b in (upper, lower)]
+        height = max(heights)
+        if max(lengths) < _ZONE_ASPECT * height or max(heights) > 1.6 * min(heights):
+            continue
+        if max(lengths) > 2 * min(lengths):  # a thumb may hide part of one line
+            continue
+        if abs(upper[2] - lower[2]) > 2 * height or lower[0] - upper[1] > 2 * height:
+            continue
+        return [upper, lower]
+    return None
 
 
 # Preparing a line for OCR
@@ -611,26 +773,8 @@ def _text_bands(ink: Image.Image) -> list[tuple[int, int, int, int]]:
 def _binarised(crop: Image.Image, height: int) -> Image.Image:
     factor = height / crop.height
     big = crop.resize((round(crop.width * factor), height), Image.Resampling.LANCZOS)
-    threshold = _otsu(big)
-    black_white = big.point(lambda v: 255 if v > threshold else 0)
-    return ImageOps.expand(black_white, border=20, fill=255)
-
-
-def _otsu(grey: Image.Image) -> int:
-    histogram = grey.histogram()
-    total = sum(histogram)
-    sum_all = sum(i * n for i, n in enumerate(histogram))
-    best, best_t, weight_b, sum_b = 0.0, 128, 0, 0
-    for t, n in enumerate(histogram):
-        weight_b += n
-        if weight_b == 0 or weight_b == total:
-            continue
-        sum_b += t * n
-        mean_b, mean_f = sum_b / weight_b, (sum_all - sum_b) / (total - weight_b)
-        between = weight_b * (total - weight_b) * (mean_b - mean_f) ** 2
-        if between > best:
-            best, best_t = between, t
-    return best_t
+    # a character is about a third of the crop's height (see ``find_mrz_lines``)
+    return ImageOps.expand(black_and_white(flattened(big, height // 6)), border=20, fill=255)
 
 
 def _plain(crop: Image.Image) -> Image.Image:

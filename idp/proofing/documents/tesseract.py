@@ -4,8 +4,9 @@ The image goes in on standard input as PNG and the text comes back on standard o
 nothing touches the disk. Tesseract runs on one thread: on these machines its OpenMP
 threads made a page about three times slower, not faster. Failures map to::
 
-    TesseractError            not installed, crashed, or an error status
-    └── TesseractTimeoutError ran longer than its time limit
+    TesseractError            not installed, or an error status
+    ├── TesseractTimeoutError ran longer than its time limit
+    └── TesseractCrashError   died of a signal of its own on this image
 
 Callers turn these into their own "try again later" results.
 """
@@ -15,10 +16,14 @@ from __future__ import annotations
 import io
 import os
 import shutil
+import signal
 import subprocess
 from collections.abc import Sequence
 
 from PIL import Image
+
+# Signals a program raises itself on a fault in its own code: its exit status is minus these.
+_OWN_SIGNALS = frozenset(-s for s in (signal.SIGFPE, signal.SIGSEGV, signal.SIGABRT, signal.SIGBUS))
 
 
 class TesseractError(Exception):
@@ -27,6 +32,11 @@ class TesseractError(Exception):
 
 class TesseractTimeoutError(TesseractError):
     """Tesseract ran longer than its time limit."""
+
+
+class TesseractCrashError(TesseractError):
+    """Tesseract died of a signal it raised itself (5.3.0 has a floating-point exception
+    on some line images: tesseract-ocr/tesseract#4242), so on this image only."""
 
 
 def run_tesseract(
@@ -58,6 +68,10 @@ def run_tesseract(
         )
     except subprocess.TimeoutExpired as exc:
         raise TesseractTimeoutError(f"over {timeout} s") from exc
-    except (subprocess.CalledProcessError, OSError) as exc:
+    except subprocess.CalledProcessError as exc:
+        if exc.returncode in _OWN_SIGNALS:
+            raise TesseractCrashError(f"signal {-exc.returncode}") from exc
+        raise TesseractError(f"exit status {exc.returncode}") from exc
+    except OSError as exc:
         raise TesseractError(type(exc).__name__) from exc
     return done.stdout

@@ -328,6 +328,9 @@ BIRTH_DATES = [
     ("a digit read as another", "06/04/1961", "front_mismatch"),
     ("a digit missing", "08/04/961", "front_unreadable"),
     ("not a date", "08/34/1961", "front_unreadable"),
+    ("a month that cannot be: 0 read as 9", "98/04/1961", None),
+    ("a day that cannot be: 0 read as 8", "08/04/1961".replace("04", "84"), None),
+    ("an impossible date one slip from another", "98/05/1961", "front_unreadable"),
 ]
 
 

@@ -53,6 +53,7 @@ from idp.proofing.documents.mrz import MrzRejection, PassportData, build_td3, pa
 from idp.proofing.documents.mrz_reader import (
     UNKNOWN,
     MrzRead,
+    MrzReaderCrashError,
     MrzReaderTimeoutError,
     MrzReaderUnavailable,
     MrzResult,
@@ -351,6 +352,77 @@ def test_a_reader_failure_is_try_again(page_photo: Image.Image) -> None:
     assert isinstance(result, MrzReaderUnavailable)
     refused = confirm_typed(ZONE, result, today=TODAY)
     assert refused == TypedLinesRejection("mrz_reader_unavailable", "over 0.001 s")
+
+
+# Lines read short, or with something else on them
+
+SHORT_ZONE = build_td3(replace(PASSPORT.data(), last_name="LI", given_names="MEI"))
+
+
+def test_a_line_read_with_most_of_its_fillers_missing_is_grown_back() -> None:
+    """Tesseract reads ``P<UTOLI<<MEI`` and then 2-10 of the 32 fillers."""
+    line1, line2 = SHORT_ZONE.split("\n")
+    raw = f"{line1.rstrip('<')}<<<\n{line2.replace('<' * 14, '<' * 4)}"
+    assert len(raw.split("\n")[0]) < 20
+    assert fit_zone(raw) == SHORT_ZONE
+
+
+def test_words_printed_beside_the_zone_are_left_out() -> None:
+    assert fit_zone(f"END {LINE1} 4 S\n{LINE2} SONNE") == ZONE
+
+
+@pytest.mark.parametrize("line1", [f"JESUSP{LINE1[1:]}", f"PBP{LINE1[1:]}", f"RECEIPTP{LINE1[2:]}"])
+def test_print_run_into_line_1_is_cut_at_the_document_code(line1: str) -> None:
+    assert fit_zone(f"{line1}\n{LINE2}") == ZONE
+
+
+MISREAD_LINE1 = LINE1.replace("DANIEL", "DANIFL")
+
+
+def _expected(data: PassportData) -> bool:
+    return data.given_names == "DANIEL LUIS"
+
+
+def test_a_zone_whose_names_are_not_accepted_has_line_1_read_again(
+    page_photo: Image.Image,
+) -> None:
+    reader = ScriptedReader([(MISREAD_LINE1, LINE2), (LINE1, "never read")])
+    result = read_mrz(page_photo, reader, today=TODAY, accept=_expected)
+    assert isinstance(result, MrzRead) and result.lines == ZONE
+    assert reader.lines == ["never read"]  # line 2 was not read again
+
+
+def test_when_no_reading_is_accepted_the_first_zone_read_is_returned(
+    page_photo: Image.Image,
+) -> None:
+    reader = ScriptedReader([(MISREAD_LINE1, LINE2)] + [(MISREAD_LINE1, "")] * 4)
+    result = read_mrz(page_photo, reader, today=TODAY, accept=_expected)
+    assert isinstance(result, MrzRead) and result.lines.startswith(MISREAD_LINE1)
+
+
+class CrashingReader:
+    """Crashes (as Tesseract 5.3.0 does on some crops) on the calls numbered in ``crashes``."""
+
+    def __init__(self, crashes: set[int], lines: list[str]) -> None:
+        self.crashes, self.lines, self.calls = crashes, lines, 0
+
+    def read_line(self, image: Image.Image) -> str:
+        self.calls += 1
+        if self.calls in self.crashes:
+            raise MrzReaderCrashError("signal 8")
+        return self.lines.pop(0) if self.lines else ""
+
+
+def test_a_crash_on_one_line_reads_as_nothing_and_the_next_preparation_goes_on(
+    page_photo: Image.Image,
+) -> None:
+    result = read_mrz(page_photo, CrashingReader({1}, [LINE2, LINE1, LINE2]), today=TODAY)
+    assert isinstance(result, MrzRead) and result.lines == ZONE
+
+
+def test_crashes_on_every_line_are_the_engines_fault(page_photo: Image.Image) -> None:
+    result = read_mrz(page_photo, CrashingReader(set(range(1, 11)), []), today=TODAY)
+    assert isinstance(result, MrzReaderUnavailable)
 
 
 # Typed lines and real photos (real Tesseract)

@@ -210,19 +210,18 @@ class DocumentOnlyMethod:
         address = _read_address(inputs.fields)
         if address is None:
             return "missing_input"
-        zone = self._passport_zone(inputs)
+        zone = self._passport_zone(inputs, typed)
         if isinstance(zone, str):
             return zone
         if zone.document_code != "P":
             return "document_not_supported"
-        given, _ = _split_given_names(typed.given_name, zone.given_names)
-        if not _same_person(typed, given, zone.last_name, zone.birth_date, ocr=True):
+        if not _zone_is_typed_person(zone, typed):
             return "data_mismatch"
         if zone.is_expired_on(self.ports.today()):
             return "document_expired"
         return _passport_identity(zone, typed, address)
 
-    def _passport_zone(self, inputs: Inputs) -> PassportData | str:
+    def _passport_zone(self, inputs: Inputs, typed: _Typed) -> PassportData | str:
         """The zone read from the photo; a reason if it cannot be.
 
         Lines the person typed can only correct the photo's reading: they must agree
@@ -234,7 +233,12 @@ class DocumentOnlyMethod:
         photo = load_upload(inputs.files["passport_page"], UPLOAD_LIMITS)
         if isinstance(photo, UploadRejection):
             return photo.reason
-        read = read_mrz(photo, self.mrz_reader, today=today)
+        read = read_mrz(
+            photo,
+            self.mrz_reader,
+            today=today,
+            accept=lambda zone: zone.document_code == "P" and _zone_is_typed_person(zone, typed),
+        )
         if typed_lines:
             confirmed = confirm_typed(typed_lines, read, today=today)
             return confirmed.reason if isinstance(confirmed, TypedLinesRejection) else confirmed
@@ -371,6 +375,11 @@ def _same_person(typed: _Typed, given: str, family: str, birthdate: date, *, ocr
         and _names_agree(typed.given_name, given, ocr=ocr)
         and _names_agree(typed.family_name, family, ocr=ocr)
     )
+
+
+def _zone_is_typed_person(zone: PassportData, typed: _Typed) -> bool:
+    given, _ = _split_given_names(typed.given_name, zone.given_names)
+    return _same_person(typed, given, zone.last_name, zone.birth_date, ocr=True)
 
 
 def _names_agree(typed: str, document: str, *, ocr: bool) -> bool:
