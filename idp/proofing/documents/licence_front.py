@@ -50,6 +50,7 @@ from __future__ import annotations
 
 import re
 import threading
+import time
 import unicodedata
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -82,6 +83,7 @@ _MIN_INDEL_NAME = 4  # shorter names must match exactly (up to lookalikes)
 _MIN_NEAR_NAME = 4  # shorter words are too often near a short name by chance
 _MAX_PHRASE = 3  # names and numbers may be split into this many words by OCR or print
 _FIRST_YEAR = 1900  # an earlier year is a misreading
+READING_BUDGET = 20.0  # seconds for all the readings of one photo
 _OCR_SIDE = 1400  # longer side of the photo handed to OCR, in pixels
 _MAX_TILT = 17  # degrees either way; a phone photo is tilted by up to 15
 _MAX_ANGLES = 3  # skew peaks tried in turn until the print is read at one
@@ -154,7 +156,7 @@ class TesseractTextReader:
     """
 
     command: str = "tesseract"
-    timeout: float = 20.0
+    timeout: float = 10.0
     page_mode: int = 3
 
     def read_text(self, image: Image.Image) -> str:
@@ -221,6 +223,7 @@ def check_licence_front(
     reader: TextReader | None = None,
     *,
     detector: FaceDetector | None = None,
+    budget: float = READING_BUDGET,
 ) -> FrontCheck:
     """Check that ``photo`` (upright, any mode) shows the front of the card ``licence``
     was read from: a portrait, and the same names, birth date and document number."""
@@ -232,21 +235,39 @@ def check_licence_front(
     if not faces:
         return FrontCheck("front_no_portrait")
     try:
-        return _read_fields(upright, licence, reader or TesseractTextReader(), face=faces[0])
+        return _read_fields(
+            upright, licence, reader or TesseractTextReader(), face=faces[0], budget=budget
+        )
     except FrontReaderError:
         return FrontCheck("front_reader_unavailable", face=faces[0])
 
 
 def _read_fields(
-    photo: Image.Image, licence: LicenceData, reader: TextReader, *, face: FaceBox | None = None
+    photo: Image.Image,
+    licence: LicenceData,
+    reader: TextReader,
+    *,
+    face: FaceBox | None = None,
+    budget: float = READING_BUDGET,
 ) -> FrontCheck:
     """Compare the printed fields of ``photo`` with ``licence``, reading it as often as
-    needed (see the module's docstring). Raises ``FrontReaderError`` from ``reader``."""
+    needed (see the module's docstring). Raises ``FrontReaderError`` from ``reader``,
+    and ``FrontReaderTimeoutError`` once the readings have taken ``budget`` seconds (a
+    photo takes 1-3 s when the machine is not overloaded)."""
+    deadlines: list[float] = []  # set by the first reading
+
+    def read(image: Image.Image) -> dict[FrontField, _Seen]:
+        if not deadlines:
+            deadlines.append(time.monotonic() + budget)
+        elif time.monotonic() > deadlines[0]:
+            raise FrontReaderTimeoutError("over the reading budget")
+        return _compare_text(reader.read_text(image), licence)
+
     page, angles, radius = _ocr_page(photo.convert("RGB"), face)
     first = _PREPARATIONS[0](page, radius)
     tried = []
     for angle in angles:  # until the print is read at one, the best first
-        tried.append(_compare_text(reader.read_text(_turned(first, angle)), licence))
+        tried.append(read(_turned(first, angle)))
         if any(seen.agrees for seen in tried[-1].values()):
             break
     else:  # read at none: keep the best angle and its reading
@@ -255,7 +276,7 @@ def _read_fields(
     for prepare in _PREPARATIONS[1:]:
         if tally.complete() or tally.disagreeing():
             break
-        tally.add(_compare_text(reader.read_text(_turned(prepare(page, radius), angle)), licence))
+        tally.add(read(_turned(prepare(page, radius), angle)))
     if tally.disagreeing():
         return FrontCheck("front_mismatch", tally.disagreeing(), face)
     if not tally.complete():

@@ -34,6 +34,7 @@ Exceptions from the engine are mapped at the boundary::
 from __future__ import annotations
 
 import itertools
+import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -59,6 +60,7 @@ from idp.proofing.documents.tesseract import (
 
 ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789<"
 UNKNOWN = "?"  # a position of a partial reading that could not be read
+READING_BUDGET = 20.0  # seconds for all the readings of one photo
 _MAX_TILT = 18  # degrees either way; a phone photo is tilted by up to 15
 _MAX_ANGLES = 4  # peaks of the skew search tried in turn for a zone
 _ZONE_ASPECT = 12  # a zone line's length over its height is about 25
@@ -118,7 +120,7 @@ class TesseractReader:
     """
 
     command: str = "tesseract"
-    timeout: float = 20.0
+    timeout: float = 10.0
     page_mode: int = 7
 
     def read_line(self, image: Image.Image) -> str:
@@ -179,6 +181,7 @@ def read_mrz(
     *,
     today: date | None = None,
     accept: Callable[[PassportData], bool] | None = None,
+    budget: float = READING_BUDGET,
 ) -> MrzResult:
     """Find and read the zone of the passport page in ``photo`` (an upright RGB image).
 
@@ -190,8 +193,12 @@ def read_mrz(
     OCR's slips). When it says no, line 1 alone is read again from the remaining
     preparations, beside the line 2 that passed, and the first zone it accepts is
     returned; if it accepts none, the first zone that passed is.
+
+    All the readings together may take ``budget`` seconds (and the reading under way
+    when it runs out): past it, the reader is unavailable, as one that timed out. A
+    photo takes 1-4 s when the machine is not overloaded.
     """
-    engine = _Engine(reader or TesseractReader())
+    engine = _Engine(reader or TesseractReader(), budget)
     crops = find_mrz_lines(photo)
     if crops is None:
         return MrzUnreadable("no zone found")
@@ -230,12 +237,18 @@ class _Engine:
     property of the photo. Only when every line crashed is the engine at fault.
     """
 
-    def __init__(self, reader: LineReader) -> None:
+    def __init__(self, reader: LineReader, budget: float) -> None:
         self.reader = reader
+        self.budget = budget
+        self.deadline: float | None = None  # set by the first reading
         self.calls = 0
         self.crashes = 0
 
     def read(self, image: Image.Image) -> str:
+        if self.deadline is None:
+            self.deadline = time.monotonic() + self.budget
+        elif time.monotonic() > self.deadline:
+            raise MrzReaderTimeoutError(f"over the reading budget after {self.calls} lines")
         self.calls += 1
         try:
             return self.reader.read_line(image)

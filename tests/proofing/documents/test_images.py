@@ -123,7 +123,18 @@ def test_refuses_images_with_more_pixels_than_allowed() -> None:
     assert loaded(data, UploadLimits(max_pixels=1_100_000)).size == (1100, 1000)
 
 
-@pytest.mark.parametrize("side", [8000, 40_000])
+def test_the_default_pixel_limit_takes_a_phones_photo_and_no_more_than_a_cameras() -> None:
+    assert DEFAULT_LIMITS.max_pixels >= 4032 * 3024  # a 12 MP phone photo
+    assert rejection(png_header_only(6000, 4500)).reason == "upload_too_many_pixels"  # 27 MP
+
+
+def test_a_large_jpeg_decoded_at_a_reduced_scale_still_fills_the_longest_side() -> None:
+    data = encode(Image.new("RGB", (7000, 3500), "white"), "JPEG")
+    image = loaded(data, UploadLimits(max_side=1500))
+    assert image.size == (1500, 750)
+
+
+@pytest.mark.parametrize("side", [6000, 40_000])
 def test_refuses_decompression_bombs_before_decoding(side: int) -> None:
     assert rejection(png_header_only(side, side)).reason == "upload_too_many_pixels"
 

@@ -14,6 +14,7 @@ print, which only another reading puts right.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import date
@@ -314,7 +315,8 @@ def test_nothing_read_is_unreadable_in_every_field() -> None:
     result, reads = check_text("")
     assert result.reason == "front_unreadable"
     assert result.fields == ("family_name", "given_names", "birth_date", "document_number")
-    assert reads == 4
+    # the first preparation at each of the best angles, then each other preparation once
+    assert reads == 3 + 3
 
 
 BIRTH_DATES = [
@@ -442,3 +444,24 @@ NAMES = [
 )
 def test_names_agree_only_within_ocr_slips(printed: str, encoded: str, agree: bool) -> None:
     assert names_agree(printed, encoded) is agree
+
+
+class SlowText(FixedText):
+    """Takes ``seconds`` for each reading, as an overloaded machine does."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__("")
+        self.seconds = seconds
+
+    def read_text(self, image: Image.Image) -> str:
+        time.sleep(self.seconds)
+        return super().read_text(image)
+
+
+def test_the_readings_of_one_photo_stop_at_their_time_budget() -> None:
+    """Six readings would take 1.2 s; the budget of 0.3 s stops them, as unavailable."""
+    reader = SlowText(0.2)
+    started = time.monotonic()
+    result = check_licence_front(PHOTO, barcode(LICENCE), reader, detector=FixedFaces(), budget=0.3)
+    assert result.reason == "front_reader_unavailable"
+    assert reader.reads == 2 and time.monotonic() - started < 2.0

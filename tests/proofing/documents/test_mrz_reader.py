@@ -42,6 +42,7 @@ Left after the vote, the misreads were 0 for 6 or 8 and 8 for 0 in digits, and D
 from __future__ import annotations
 
 import functools
+import time
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import date
@@ -423,6 +424,28 @@ def test_a_crash_on_one_line_reads_as_nothing_and_the_next_preparation_goes_on(
 def test_crashes_on_every_line_are_the_engines_fault(page_photo: Image.Image) -> None:
     result = read_mrz(page_photo, CrashingReader(set(range(1, 11)), []), today=TODAY)
     assert isinstance(result, MrzReaderUnavailable)
+
+
+class SlowReader(ScriptedReader):
+    """Takes ``seconds`` for each line, as an overloaded machine does."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__([])
+        self.seconds, self.calls = seconds, 0
+
+    def read_line(self, image: Image.Image) -> str:
+        self.calls += 1
+        time.sleep(self.seconds)
+        return super().read_line(image)
+
+
+def test_the_readings_of_one_photo_stop_at_their_time_budget(page_photo: Image.Image) -> None:
+    """Ten lines would take 2 s; the budget of 0.3 s stops them, as unavailable."""
+    reader = SlowReader(0.2)
+    started = time.monotonic()
+    result = read_mrz(page_photo, reader, today=TODAY, budget=0.3)
+    assert isinstance(result, MrzReaderUnavailable)
+    assert reader.calls == 2 and time.monotonic() - started < 2.0
 
 
 # Typed lines and real photos (real Tesseract)
