@@ -10,7 +10,7 @@ from flask_login import LoginManager
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.exceptions import HTTPException
 
-from idp import db, limits, mail, proofing
+from idp import db, health, limits, mail, proofing
 from idp.accounts import repository as account_repository
 from idp.accounts.service import Account
 from idp.accounts.templating import register_template_helpers
@@ -39,7 +39,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         database, settings.session_idle_timeout, settings.session_absolute_timeout
     )
     _init_login(app)
-    limits.init_app(app, settings)
+    limiter = limits.init_app(app, settings)
     csrf = CSRFProtect(app)
 
     mail.init_app(app, settings, database)
@@ -69,6 +69,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(signup_bp)
     app.register_blueprint(recovery_bp)
     app.register_blueprint(deletion_bp)
+    health.init_app(app, {"redis": limiter.storage.check} if settings.redis_url else {})
     register_template_helpers(app)
     for endpoint in ("oidc.token", "oidc.userinfo", "oidc.logout"):
         csrf.exempt(app.view_functions[endpoint])
