@@ -202,6 +202,12 @@ def public_agency(live_server: LiveServer, tmp_path: Path) -> RegisteredAgency:
     return register_agency(live_server, tmp_path, public=True)
 
 
+@pytest.fixture
+def verified_agency(live_server: LiveServer, tmp_path: Path) -> RegisteredAgency:
+    """An agency registered to ask for a verified identity (IAL2) and every scope."""
+    return register_agency(live_server, tmp_path, extra=("--max-ial", "2"))
+
+
 @pytest.fixture(scope="session")
 def localhost_server(live_server: LiveServer) -> LiveServer:
     """The provider again with ``localhost`` as its issuer's host: browsers refuse

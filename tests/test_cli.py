@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import secrets
 from pathlib import Path
 
+import psycopg
 import pytest
 
 from tests.conftest import LiveServer
@@ -76,6 +78,10 @@ GOOD_CLIENT = [
             "without a fragment",
         ),
         ([*GOOD_CLIENT, "--public", "--ial", "3"], "'3' is not one of"),
+        ([*GOOD_CLIENT, "--public", "--max-ial", "3"], "'3' is not one of"),
+        ([*GOOD_CLIENT, "--public", "--ial", "2", "--max-ial", "1"], "at least --ial"),
+        ([*GOOD_CLIENT, "--public", "--scopes", "openid calendar"], "unknown scope 'calendar'"),
+        ([*GOOD_CLIENT, "--public", "--scopes", "openid,profile"], "--max-ial 2"),
     ],
     ids=[
         "bad email",
@@ -86,6 +92,10 @@ GOOD_CLIENT = [
         "script redirect",
         "fragment redirect",
         "bad ial",
+        "bad max ial",
+        "max ial below ial",
+        "unknown scope",
+        "verified scope for an ial1 app",
     ],
 )
 def test_bad_arguments_are_refused(args: list[str], message: str, live_server: LiveServer) -> None:
@@ -131,3 +141,29 @@ def test_users_add_prints_the_otpauth_uri_when_it_makes_the_secret(live_server: 
     )
     assert result.exit_code == 0
     assert "otpauth://totp/" in result.output
+
+
+@pytest.mark.parametrize(
+    ("options", "max_ial", "scopes"),
+    [
+        ([], 1, ["openid", "email"]),
+        (["--ial", "2"], 2, ["openid", "email", "profile", "address", "phone", "birthdate"]),
+        (["--max-ial", "2"], 2, ["openid", "email", "profile", "address", "phone", "birthdate"]),
+        (["--max-ial", "2", "--scopes", "email, profile"], 2, ["openid", "email", "profile"]),
+        (["--scopes", "openid"], 1, ["openid"]),
+    ],
+    ids=["defaults", "ial2 default", "ial2 ceiling", "listed scopes", "openid only"],
+)
+def test_clients_add_registers_the_ceilings(
+    options: list[str], max_ial: int, scopes: list[str], live_server: LiveServer
+) -> None:
+    client_id = f"urn:gov:cli:{secrets.token_hex(4)}"
+    args = [*GOOD_CLIENT, "--public", *options]
+    args[args.index("urn:gov:cli")] = client_id
+    result = live_server.run_cli(*args)
+    assert result.exit_code == 0, result.output
+    with psycopg.connect(live_server.database_url) as conn:
+        row = conn.execute(
+            "SELECT max_ial, allowed_scopes FROM agencies WHERE client_id = %s", (client_id,)
+        ).fetchone()
+    assert row == (max_ial, scopes)

@@ -8,12 +8,30 @@ from urllib.parse import urlencode
 
 from authlib.integrations.base_client import OAuthError
 from authlib.integrations.flask_client import OAuth
-from authlib.oauth2.rfc7523 import PrivateKeyJWT
+from authlib.oauth2.rfc7523 import PrivateKeyJWT, private_key_jwt_sign
 from flask import Flask, redirect, render_template, request, session, url_for
 from joserfc.jwk import RSAKey
 
 AUTH_ONLY = "urn:acr.login.gov:auth-only"
 VERIFIED = "urn:acr.login.gov:verified"
+ASSERTION_LIFETIME = 60  # seconds; the provider accepts at most 300
+
+
+class ShortLivedPrivateKeyJWT(PrivateKeyJWT):  # type: ignore[misc]
+    """Authlib's ``private_key_jwt``, with assertions that live a minute rather than
+    Authlib's default hour."""
+
+    def sign(self, auth: Any, token_endpoint: str) -> str:
+        assertion: str = private_key_jwt_sign(
+            auth.client_secret,
+            client_id=auth.client_id,
+            token_endpoint=token_endpoint,
+            claims=self.claims,
+            header=self.headers,
+            alg=self.alg,
+            expires_in=ASSERTION_LIFETIME,
+        )
+        return assertion
 
 
 def create_agency_app(
@@ -33,7 +51,7 @@ def create_agency_app(
         client_secret=private_key,
         server_metadata_url=f"{issuer}/.well-known/openid-configuration",
         token_endpoint_auth_method="private_key_jwt",  # noqa: S106 - a method name
-        client_auth_methods=[PrivateKeyJWT(token_endpoint, alg="RS256")],
+        client_auth_methods=[ShortLivedPrivateKeyJWT(token_endpoint, alg="RS256")],
         client_kwargs={"scope": "openid email", "code_challenge_method": "S256"},
     )
 

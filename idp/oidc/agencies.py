@@ -59,6 +59,8 @@ def agency_from_row(row: dict[str, Any]) -> Agency:
         token_endpoint_auth_method=row["token_endpoint_auth_method"],
         id_token_signed_response_alg=row["id_token_signed_response_alg"],
         default_ial=row["default_ial"],
+        max_ial=row["max_ial"],
+        allowed_scopes=tuple(row["allowed_scopes"]),
         jwks=_load_keys(row),
         jwks_uri=row["jwks_uri"],
     )

@@ -1,7 +1,8 @@
 """``private_key_jwt`` client authentication (RFC 7523), as Authlib structures it.
 
 An assertion is checked against every key the agency registered, so an agency can
-rotate keys; its audience must be the token endpoint or the issuer; a ``jti`` is
+rotate keys; its audience must be the token endpoint or the issuer; it must say when it
+was issued (``iat``) and live at most five minutes (``exp`` - ``iat``); a ``jti`` is
 accepted once. The ``jti`` is spent in the same statement that consumes the code, so a
 code exchange costs one database round trip.
 """
@@ -14,7 +15,7 @@ from typing import Any
 from authlib.oauth2.rfc6749 import InvalidClientError
 from authlib.oauth2.rfc7523 import JWTBearerClientAssertion
 from flask import g
-from joserfc import jws
+from joserfc import jws, jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
 
@@ -25,6 +26,7 @@ from idp.oidc.repository import AssertionId
 
 ASSERTION_ALGORITHMS = ["RS256", "ES256"]
 REPLAYED_ASSERTION = "JWT ID is used before."
+MAX_ASSERTION_LIFETIME = 300  # seconds from iat to exp
 
 
 def take_unspent_assertion() -> AssertionId | None:
@@ -61,6 +63,25 @@ class PrivateKeyJwtAuth(JWTBearerClientAssertion):  # type: ignore[misc]
                 description="The assertion must be signed with RS256 or ES256."
             )
         return headers, claims
+
+    def verify_claims(self, claims: dict[str, Any]) -> None:
+        """Authlib's checks, after ours: ``iat`` and ``exp`` are finite numbers (which
+        joserfc's registry checks), and ``exp`` comes after ``iat`` by at most
+        :data:`MAX_ASSERTION_LIFETIME`. A bounded ``exp`` also bounds how long the
+        spent ``jti`` must be kept."""
+        lifetime = jwt.JWTClaimsRegistry(
+            leeway=self.leeway, iat={"essential": True}, exp={"essential": True}
+        )
+        try:
+            lifetime.validate(claims)
+        except JoseError as exc:
+            raise InvalidClientError(description=exc.description) from exc
+        if not 0 < claims["exp"] - claims["iat"] <= MAX_ASSERTION_LIFETIME:
+            raise InvalidClientError(
+                description=f"The assertion must expire within {MAX_ASSERTION_LIFETIME} "
+                "seconds after its 'iat'."
+            )
+        super().verify_claims(claims)
 
     def validate_jti(self, claims: dict[str, Any], jti: Any) -> bool:
         """Check the ``jti``'s shape and hold it to be spent with the code (one

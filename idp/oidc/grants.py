@@ -2,12 +2,13 @@
 
 Only Authlib's hooks are overridden: storage, the ID token's key and claims, and our
 request rules (state and nonce of at least 22 characters, PKCE S256 for every client,
-known ``acr_values``).
+known ``acr_values`` within the app's ceiling, a well-formed ``max_age``).
 """
 
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 import time
 from dataclasses import dataclass
@@ -32,6 +33,8 @@ from idp.oidc.models import Agency, AuthorizationCode, Subject
 from idp.vault.crypto import open_for_holder, seal_for_holder
 
 MIN_STATE_LENGTH = 22
+_ASCII_DIGITS = re.compile(r"[0-9]+")
+_LONGER_THAN_ANY_SESSION = 10**12  # seconds
 
 
 def hash_secret(value: str) -> bytes:
@@ -187,9 +190,27 @@ class RequiredS256CodeChallenge(CodeChallenge):  # type: ignore[misc]
         super().validate_code_verifier(grant, result)
 
 
+def parse_max_age(value: str | None) -> int | None:
+    """``max_age`` in seconds, or ``None`` when the request has none.
+
+    Only ASCII digits are accepted (``str.isdigit`` would also take ``²`` or digits of
+    other scripts); anything else, a sign included, is ``invalid_request``. A value
+    beyond any session's lifetime asks for nothing more than a shorter one would, and
+    is read as such (``int`` refuses strings of over 4,300 digits)."""
+    if value is None:
+        return None
+    if not isinstance(value, str) or not _ASCII_DIGITS.fullmatch(value):
+        raise InvalidRequestError("'max_age' must be a whole number of seconds (digits 0-9).")
+    digits = value.lstrip("0") or "0"
+    return int(digits) if len(digits) <= 12 else _LONGER_THAN_ANY_SESSION
+
+
 class RequestRules:
     """Checks every authorization request as Login.gov does: ``openid`` scope, long
-    ``state`` and ``nonce``, and ``acr_values`` this provider knows."""
+    ``state`` and ``nonce``, ``acr_values`` this provider knows, and an identity level
+    within the app's ceiling (``invalid_request``, as Login.gov answers an app that asks
+    for identity proofing it is not allowed); and ``max_age`` as OpenID Connect defines
+    it. Sets ``request.requirement`` and ``request.max_age``."""
 
     def __call__(self, grant: Any) -> None:
         grant.register_hook("after_validate_authorization_request_payload", self.validate)
@@ -205,17 +226,23 @@ class RequestRules:
                 raise InvalidRequestError(
                     f"'{name}' is required and must be at least {MIN_STATE_LENGTH} characters."
                 )
+        client: Agency = request.client
         try:
-            request.requirement = parse_acr_values(
-                data.get("acr_values"), request.client.default_ial
-            )
+            request.requirement = parse_acr_values(data.get("acr_values"), client.default_ial)
         except UnsupportedAcrError:
             raise InvalidRequestError("None of the 'acr_values' is supported.") from None
+        if request.requirement.ial > client.max_ial:
+            raise InvalidRequestError("This app is not registered to ask for a verified identity.")
+        request.max_age = parse_max_age(data.get("max_age"))
 
 
 class OpenIDConnect(OpenIDCode):  # type: ignore[misc]
     """Issues the ID token: pairwise ``sub``, ``acr``/``amr`` from the code, a ``jti``,
-    signed with the key the agency registered for (RS256 unless it asked for ES256)."""
+    signed with the key the agency registered for (RS256 unless it asked for ES256).
+
+    The ID token carries no personal data: agencies send it back in logout URLs
+    (``id_token_hint``), which browser histories and proxies keep. The email address and
+    verified attributes are given at userinfo only, as Login.gov does."""
 
     def __init__(self) -> None:
         super().__init__(require_nonce=True)
@@ -256,13 +283,13 @@ class OpenIDConnect(OpenIDCode):  # type: ignore[misc]
         }
 
     def generate_user_info(self, user: Subject, scope: str) -> UserInfo:
-        return build_user_info(user, scope)
+        return UserInfo(sub=user.sub)
 
 
 def build_user_info(user: Subject, scope: str) -> UserInfo:
-    """Claims released for ``scope``. Verified attributes (``profile``, ``address``,
-    ``phone``, ``birthdate``, ``verified_claims``) are present only when they were
-    released with the code, already limited to the scopes the person agreed to."""
+    """Claims released at userinfo for ``scope``. Verified attributes (``profile``,
+    ``address``, ``phone``, ``birthdate``, ``verified_claims``) are present only when they
+    were released with the code, already limited to the scopes the person agreed to."""
     info = UserInfo(sub=user.sub)
     if "email" in scope.split():
         info["email"] = user.email

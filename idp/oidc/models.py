@@ -16,12 +16,24 @@ from authlib.oauth2.rfc6749.util import scope_to_list
 from authlib.oidc.core import AuthorizationCodeMixin
 from joserfc.jwk import KeySet
 
-SUPPORTED_SCOPES = ("openid", "email", "profile", "address", "phone", "birthdate")
+from idp.oidc.claims import VERIFIED_SCOPES
+
+BASIC_SCOPES = ("openid", "email")
+SUPPORTED_SCOPES = (*BASIC_SCOPES, *VERIFIED_SCOPES)
+
+
+def default_allowed_scopes(max_ial: int) -> tuple[str, ...]:
+    """The scopes an app may ask for when its operator lists none: those its identity
+    level ceiling can release (verified attributes are released only at IAL2)."""
+    return SUPPORTED_SCOPES if max_ial >= 2 else BASIC_SCOPES
 
 
 @dataclass(frozen=True)
 class Agency(ClientMixin):  # type: ignore[misc]
-    """An agency's registered application (an OIDC client)."""
+    """An agency's registered application (an OIDC client).
+
+    ``default_ial`` applies when a request names no identity level; ``max_ial`` and
+    ``allowed_scopes`` are ceilings no request may go beyond."""
 
     client_id: str
     name: str
@@ -30,6 +42,8 @@ class Agency(ClientMixin):  # type: ignore[misc]
     token_endpoint_auth_method: str
     id_token_signed_response_alg: str
     default_ial: int
+    max_ial: int
+    allowed_scopes: tuple[str, ...]
     jwks: KeySet | None = field(default=None, repr=False, compare=False)
     jwks_uri: str | None = None
 
@@ -48,10 +62,15 @@ class Agency(ClientMixin):  # type: ignore[misc]
         # Exact matching: a request must always name its redirect_uri.
         return None
 
-    def get_allowed_scope(self, scope: str | None) -> str:
+    def get_allowed_scope(self, scope: str | None) -> str | None:
+        """The requested scopes this provider knows (others are ignored, as Login.gov
+        does), or ``None`` (``invalid_scope``) if one of them is beyond this app's."""
         if not scope:
             return "openid"
-        return " ".join(s for s in scope_to_list(scope) if s in SUPPORTED_SCOPES)
+        known = [s for s in scope_to_list(scope) if s in SUPPORTED_SCOPES]
+        if not set(known) <= set(self.allowed_scopes):
+            return None
+        return " ".join(known)
 
     def check_redirect_uri(self, redirect_uri: str) -> bool:
         return redirect_uri in self.redirect_uris

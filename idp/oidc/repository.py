@@ -32,19 +32,25 @@ def save_agency(conn: Connection, agency: dict[str, Any]) -> None:
         """
         INSERT INTO agencies (client_id, name, redirect_uris, post_logout_redirect_uris,
             token_endpoint_auth_method, jwks, jwks_uri, id_token_signed_response_alg,
-            default_ial)
+            default_ial, max_ial, allowed_scopes)
         VALUES (%(client_id)s, %(name)s, %(redirect_uris)s, %(post_logout_redirect_uris)s,
             %(token_endpoint_auth_method)s, %(jwks)s, %(jwks_uri)s,
-            %(id_token_signed_response_alg)s, %(default_ial)s)
+            %(id_token_signed_response_alg)s, %(default_ial)s, %(max_ial)s,
+            %(allowed_scopes)s)
         ON CONFLICT (client_id) DO UPDATE SET
             name = excluded.name, redirect_uris = excluded.redirect_uris,
             post_logout_redirect_uris = excluded.post_logout_redirect_uris,
             token_endpoint_auth_method = excluded.token_endpoint_auth_method,
             jwks = excluded.jwks, jwks_uri = excluded.jwks_uri,
             id_token_signed_response_alg = excluded.id_token_signed_response_alg,
-            default_ial = excluded.default_ial, updated_at = now()
+            default_ial = excluded.default_ial, max_ial = excluded.max_ial,
+            allowed_scopes = excluded.allowed_scopes, updated_at = now()
         """,
-        {**agency, "jwks": Jsonb(agency["jwks"]) if agency.get("jwks") else None},
+        {
+            **agency,
+            "jwks": Jsonb(agency["jwks"]) if agency.get("jwks") else None,
+            "allowed_scopes": list(agency["allowed_scopes"]),
+        },
     )
 
 
@@ -66,6 +72,15 @@ def ensure_pairwise_subject(conn: Connection, account_id: str, client_id: str) -
     ).fetchone()
     assert row is not None  # noqa: S101 - one of the two branches always yields a row
     return str(row["sub"])
+
+
+def find_pairwise_subject(conn: Connection, account_id: str, client_id: str) -> str | None:
+    """The account's identifier for this agency, if it was ever given one."""
+    row = conn.execute(
+        "SELECT sub FROM pairwise_subjects WHERE account_id = %(a)s AND client_id = %(c)s",
+        {"a": account_id, "c": client_id},
+    ).fetchone()
+    return None if row is None else str(row["sub"])
 
 
 def insert_code(conn: Connection, code: dict[str, Any]) -> None:

@@ -4,13 +4,20 @@ userinfo and RP-initiated logout."""
 from __future__ import annotations
 
 import time
-from dataclasses import replace
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 from authlib.common.urls import add_params_to_uri
 from authlib.integrations.flask_oauth2 import AuthorizationServer
 from authlib.oauth2.rfc6749 import OAuth2Error
+from authlib.oidc.core.errors import (
+    ConsentRequiredError,
+    InteractionRequiredError,
+    LoginRequiredError,
+)
 from flask import (
     Blueprint,
     Response,
@@ -23,13 +30,15 @@ from flask import (
     url_for,
 )
 from flask_login import current_user, logout_user
+from flask_wtf.csrf import CSRFError, validate_csrf
+from flask_wtf.csrf import ValidationError as CSRFValidationError
 
 from idp.accounts import identity_session, session_auth
 from idp.accounts import repository as account_repository
 from idp.accounts.views import first_factor_page
 from idp.db import autocommit, transaction
 from idp.events import record_event
-from idp.oidc import repository
+from idp.oidc import reauthentication, repository
 from idp.oidc.assurance import Requirement, achieved_acr, allows_remembered_browser
 from idp.oidc.claims import VERIFIED_SCOPES
 from idp.oidc.claims import release as release_claims
@@ -50,7 +59,8 @@ SCOPE_DESCRIPTIONS = {
     "phone": "Your verified phone number",
     "birthdate": "Your verified date of birth",
 }
-_REAUTHENTICATE_AFTER = 60
+# The agencies this browser session has signed in to, for RP-initiated logout.
+AGENCIES_SIGNED_IN = "agencies_signed_in"
 
 
 def _server() -> AuthorizationServer:
@@ -96,13 +106,40 @@ def _signed_in_user(requirement: Requirement) -> GrantUser:
     )
 
 
-def _needs_fresh_sign_in(data: Any) -> bool:
-    """``prompt=login`` and ``max_age`` ask for an authentication newer than the session."""
-    age = time.time() - session.get("auth_time", 0)
-    if "login" in (data.get("prompt") or "").split() and age > _REAUTHENTICATE_AFTER:
-        return True
-    max_age = data.get("max_age")
-    return bool(max_age and max_age.isdigit() and age > max(int(max_age), _REAUTHENTICATE_AFTER))
+@dataclass(frozen=True)
+class Detour:
+    """A page the person must go through before a code can be issued, and the error
+    that answers instead when the agency sent ``prompt=none`` (no page may be shown)."""
+
+    show: Callable[[], Any]
+    error: type[OAuth2Error]
+
+
+def _take(grant: Any, detour: Detour) -> Any:
+    data = grant.request.payload.data
+    if "none" in (data.get("prompt") or "").split():
+        error = detour.error(redirect_uri=grant.redirect_uri, state=data.get("state"))
+        return _server().handle_error_response(None, error)
+    return detour.show()
+
+
+def _sign_in_again(grant: Any) -> Any:
+    """Sign in from the start, then come back to this authorization request, marked as
+    having asked for it (see :mod:`idp.oidc.reauthentication`)."""
+    if current_user.is_authenticated:
+        logout_user()
+        session.clear()
+    next_url = reauthentication.marked_url(grant.request, request.args)
+    return redirect(url_for("auth.sign_in", next=next_url))
+
+
+def _signed_in_recently_enough(grant: Any) -> bool:
+    return reauthentication.is_satisfied(
+        grant.request,
+        request.args.get(reauthentication.MARK),
+        auth_time=session.get("auth_time", 0),
+        now=time.time(),
+    )
 
 
 @bp.route("/authorize", methods=["GET", "POST"])
@@ -116,17 +153,13 @@ def authorize() -> Any:
     data = grant.request.payload.data
     requirement: Requirement = grant.request.requirement
     client: Agency = grant.client
-    if not signed_in or _needs_fresh_sign_in(data):
-        if signed_in:
-            logout_user()
-            session.clear()
-        return redirect(url_for("auth.sign_in", next=request.full_path))
+    if not signed_in or not _signed_in_recently_enough(grant):
+        return _take(grant, Detour(partial(_sign_in_again, grant), LoginRequiredError))
 
     user = _signed_in_user(requirement)
     step_up = _step_up(requirement)
     if step_up is not None:
-        session_auth.set_next(request.full_path)
-        return redirect(step_up)
+        return _take(grant, step_up)
     unmet = None
     if requirement.phishing_resistant and not session_auth.used_phishing_resistant_factor():
         unmet = "A security key or face or touch unlock is required for this request."
@@ -149,8 +182,8 @@ def authorize() -> Any:
     ]
     if requirement.ial >= 2:
         verified = _verified_user(user, requirement, scopes, client)
-        if not isinstance(verified, GrantUser):
-            return verified
+        if isinstance(verified, Detour):
+            return _take(grant, verified)
         user = verified
     with transaction() as conn:
         consented = repository.get_consent(conn, current_user.id, client.client_id)
@@ -159,12 +192,14 @@ def authorize() -> Any:
         needs_consent = True
 
     if request.method == "GET" and needs_consent:
-        return render_template(
+        consent_page = partial(
+            render_template,
             "oidc/consent.html",
             agency=client,
             shared=[SCOPE_DESCRIPTIONS[s] for s in scopes],
             action=request.full_path,
         )
+        return _take(grant, Detour(consent_page, ConsentRequiredError))
     if request.method == "POST" and request.form.get("decision") != "allow":
         with transaction() as conn:
             record_event(
@@ -175,6 +210,7 @@ def authorize() -> Any:
             )
         return server.create_authorization_response(grant_user=None, grant=grant)
 
+    _remember_agency_signed_in(client.client_id)
     with transaction() as conn:
         if needs_consent:
             repository.save_consent(conn, current_user.id, client.client_id, scopes)
@@ -190,22 +226,35 @@ def authorize() -> Any:
         return server.create_authorization_response(grant_user=user, grant=grant)
 
 
+def _remember_agency_signed_in(client_id: str) -> None:
+    """Note the agency in the session: its ID tokens for this person may end the
+    session without asking (see :func:`logout`)."""
+    signed_in_to: list[str] = session.get(AGENCIES_SIGNED_IN, [])
+    if client_id not in signed_in_to:
+        session[AGENCIES_SIGNED_IN] = [*signed_in_to, client_id]
+
+
 def _verified_user(
     user: GrantUser, requirement: Requirement, scopes: list[str], client: Agency
-) -> GrantUser | Any:
-    """The grant user with IAL2 and the verified claims released for ``scopes``, or a
-    response that sends the person to verify their identity or unlock it first."""
+) -> GrantUser | Detour:
+    """The grant user with IAL2 and the verified claims released for ``scopes``, or the
+    detour that verifies the person's identity or unlocks it first."""
     with transaction() as conn:
         level = proofing.verified_level(conn, user.account_id)
         verification = proofing.verification_summary(conn, user.account_id)
         faces = proofing.face_compared(conn, user.account_id)
     if level < 2 or (requirement.biometric == "required" and not faces):
-        return proofing.start_for_authorization(
-            request.full_path, client.client_id, requirement.biometric
+        verify = partial(
+            proofing.start_for_authorization,
+            request.full_path,
+            client.client_id,
+            requirement.biometric,
         )
+        return Detour(verify, InteractionRequiredError)
     identity = identity_session.read(user.account_id)
     if identity is None:
-        return redirect(url_for("account.unlock_identity", next=request.full_path))
+        unlock = partial(redirect, url_for("account.unlock_identity", next=request.full_path))
+        return Detour(unlock, InteractionRequiredError)
     return replace(
         user,
         acr=achieved_acr(requirement, ial=2, biometric=requirement.biometric if faces else "none"),
@@ -213,25 +262,34 @@ def _verified_user(
     )
 
 
-def _step_up(requirement: Requirement) -> str | None:
-    """Where to send the person to authenticate more strongly, or ``None``."""
+def _step_up(requirement: Requirement) -> Detour | None:
+    """The detour to authenticate more strongly (or to add a first second factor), or
+    ``None``."""
     if not requirement.phishing_resistant and session_auth.used_second_factor():
         return None
     with transaction() as conn:
         factors = account_repository.count_factors(conn, current_user.id)
     if not any(factors.values()):
-        return url_for("account.new_factor")
+        return _factor_detour(url_for("account.new_factor"), InteractionRequiredError)
     if requirement.phishing_resistant and not session_auth.used_phishing_resistant_factor():
         if "passkeys.sign_in" not in current_app.view_functions:
             return None
         if factors.get("webauthn"):
-            return url_for("passkeys.sign_in")
-        return url_for("passkeys.register")
+            return _factor_detour(url_for("passkeys.sign_in"), LoginRequiredError)
+        return _factor_detour(url_for("passkeys.register"), InteractionRequiredError)
     if session_auth.used_second_factor():
         return None
     if session.get("remembered") and allows_remembered_browser(requirement):
         return None
-    return url_for(first_factor_page(factors))
+    return _factor_detour(url_for(first_factor_page(factors)), LoginRequiredError)
+
+
+def _factor_detour(url: str, error: type[OAuth2Error]) -> Detour:
+    def show() -> Any:
+        session_auth.set_next(request.full_path)
+        return redirect(url)
+
+    return Detour(show, error)
 
 
 @bp.post("/token")
@@ -248,10 +306,23 @@ def userinfo() -> Response:
     return response
 
 
+# What an RP-initiated logout request may carry, kept through the confirmation form.
+_LOGOUT_PARAMETERS = (
+    "id_token_hint",
+    "client_id",
+    "post_logout_redirect_uri",
+    "state",
+    "logout_hint",
+    "ui_locales",
+)
+
+
 @bp.route("/logout", methods=["GET", "POST"])
 def logout() -> Any:
-    """RP-initiated logout. With a valid ``id_token_hint`` it acts at once; with only a
-    ``client_id`` (or nothing) the person confirms first. A redirect goes only to a
+    """RP-initiated logout. It acts at once when the ``id_token_hint`` is one this
+    session's person received from an agency this session signed in to, or when no one
+    is signed in. Otherwise (another person's ID token, only a ``client_id``, nothing)
+    the person confirms first, on a form with a CSRF token. A redirect goes only to a
     registered ``post_logout_redirect_uri`` and carries ``state`` back."""
     server = _server()
     try:
@@ -264,10 +335,13 @@ def logout() -> Any:
             return _error_page(_invalid("Send 'client_id' or 'id_token_hint' with the redirect."))
         if wanted not in end_request.client.post_logout_redirect_uris:
             return _error_page(_invalid("'post_logout_redirect_uri' is not registered."))
-    if end_request.needs_confirmation and request.form.get("confirm") != "yes":
-        return render_template(
-            "oidc/logout_confirm.html", agency=end_request.client, action=request.full_path
-        )
+    if request.method == "POST" and request.form.get("confirm") == "yes":
+        _check_csrf_token()
+    elif _logout_needs_confirmation(end_request):
+        kept = [
+            (name, request.values[name]) for name in _LOGOUT_PARAMETERS if name in request.values
+        ]
+        return render_template("oidc/logout_confirm.html", agency=end_request.client, kept=kept)
     if wanted and end_request.redirect_uri is None:
         end_request.redirect_uri = _with_state(wanted, request.values.get("state"))
     account_id = current_user.id if current_user.is_authenticated else None
@@ -281,6 +355,37 @@ def logout() -> Any:
         )
     response = server.create_endpoint_response("end_session", end_request)
     return response or render_template("oidc/logged_out.html")
+
+
+def _logout_needs_confirmation(end_request: Any) -> bool:
+    """Without a valid hint, always (RP-Initiated Logout 1.0, section 6). With one,
+    whenever someone is signed in and the hint is not theirs from an agency this session
+    signed in to: the provider signs ID tokens for every person, an attacker included."""
+    if end_request.needs_confirmation:
+        return True
+    return bool(current_user.is_authenticated) and not _hint_is_this_sessions(end_request)
+
+
+def _hint_is_this_sessions(end_request: Any) -> bool:
+    """The hint's ``aud`` (Authlib resolved it to the client, and matched it with any
+    ``client_id``) is an agency this session signed in to, and its ``sub`` is the one
+    that agency knows the signed-in person by (``sub`` is pairwise)."""
+    client: Agency | None = end_request.client
+    if client is None or client.client_id not in session.get(AGENCIES_SIGNED_IN, []):
+        return False
+    with transaction() as conn:
+        sub = repository.find_pairwise_subject(conn, current_user.id, client.client_id)
+    return sub is not None and end_request.id_token_claims.get("sub") == sub
+
+
+def _check_csrf_token() -> None:
+    """The confirmation form is this site's own. The endpoint also takes agencies'
+    cross-site POSTs, so it is exempt from the app-wide check and the form's token is
+    checked here; a missing or wrong one gets the app's "form expired" page."""
+    try:
+        validate_csrf(request.form.get("csrf_token"))
+    except CSRFValidationError as exc:
+        raise CSRFError(exc.args[0]) from exc
 
 
 def _invalid(description: str) -> OAuth2Error:

@@ -135,6 +135,7 @@ def demo_agency(live_server: LiveServer, tmp_path_factory: pytest.TempPathFactor
         "--redirect-uri": f"{url}/callback",
         "--post-logout-redirect-uri": f"{url}/",
         "--jwks-file": str(jwks_file),
+        "--max-ial": "2",  # its "Sign in with a verified identity" button asks for IAL2
     }
     result = live_server.run_cli("clients", "add", *(x for pair in options.items() for x in pair))
     assert result.exit_code == 0, result.output

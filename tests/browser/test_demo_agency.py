@@ -86,9 +86,11 @@ def test_sign_in_consent_and_sign_out(
     id_token = claims(page, "#id-token-claims")
     assert id_token["acr"] == "urn:acr.login.gov:auth-only"
     assert id_token["amr"] == ["pwd", "otp"]
-    assert id_token["email"] == person.email
+    assert "email" not in id_token, "the email address is given at userinfo only"
     assert id_token["aud"] == demo_agency.client_id
-    assert claims(page, "#userinfo-claims")["sub"] == id_token["sub"]
+    userinfo = claims(page, "#userinfo-claims")
+    assert userinfo["sub"] == id_token["sub"]
+    assert userinfo["email"] == person.email
 
     page.get_by_role("button", name="Sign out").click()
     expect(page.get_by_role("heading", name=SIGNED_OUT_HEADING)).to_be_visible()

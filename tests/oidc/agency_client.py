@@ -9,11 +9,11 @@ from typing import Any
 
 import requests
 from authlib.integrations.requests_client import OAuth2Session
-from authlib.oauth2.rfc7523 import PrivateKeyJWT
 from authlib.oidc.core import CodeIDToken
 from joserfc import jwt
 from joserfc.jwk import KeySet
 
+from idp.demo.agency import ShortLivedPrivateKeyJWT
 from tests.conftest import LiveServer, RegisteredAgency
 from tests.support import pkce_pair
 
@@ -44,7 +44,9 @@ class AgencyClient:
             scope="openid email",
             code_challenge_method="S256",
         )
-        self.session.register_client_auth_method(PrivateKeyJWT(token_endpoint, alg=key.alg))
+        self.session.register_client_auth_method(
+            ShortLivedPrivateKeyJWT(token_endpoint, alg=key.alg)
+        )
 
     def authorization_url(self, acr_values: str) -> str:
         self.verifier, _ = pkce_pair()

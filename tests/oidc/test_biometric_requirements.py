@@ -44,11 +44,14 @@ def test_bio_required_is_advertised_once_a_person_compares_faces(
 
 
 def test_bio_required_is_unmet_without_such_a_method(
-    live_server: LiveServer, agency: RegisteredAgency, person: Person
+    live_server: LiveServer, verified_agency: RegisteredAgency, person: Person
 ) -> None:
     _, challenge = pkce_pair()
     params = authorize_params(
-        agency.client_id, agency.redirect_uri, challenge, acr_values=LG_FACIAL_REQUIRED
+        verified_agency.client_id,
+        verified_agency.redirect_uri,
+        challenge,
+        acr_values=LG_FACIAL_REQUIRED,
     )
     response = Browser(live_server.url).authorize(params, person)
     assert response.status_code == 302
@@ -58,16 +61,19 @@ def test_bio_required_is_unmet_without_such_a_method(
 
 
 def test_bio_preferred_without_a_face_comparison_reports_plain_verified(
-    live_server: LiveServer, agency: RegisteredAgency, person: Person
+    live_server: LiveServer, verified_agency: RegisteredAgency, person: Person
 ) -> None:
     make_verified(live_server, person)
     verifier, challenge = pkce_pair()
     params = authorize_params(
-        agency.client_id, agency.redirect_uri, challenge, acr_values=LG_FACIAL_PREFERRED
+        verified_agency.client_id,
+        verified_agency.redirect_uri,
+        challenge,
+        acr_values=LG_FACIAL_PREFERRED,
     )
     response = Browser(live_server.url).authorize(params, person)
     code = redirect_params(response)["code"]
-    tokens = exchange(live_server, Code(code, verifier, agency)).json()
+    tokens = exchange(live_server, Code(code, verifier, verified_agency)).json()
     keys = KeySet.import_key_set(
         requests.get(f"{live_server.url}/.well-known/jwks.json", timeout=5).json()
     )
@@ -79,7 +85,7 @@ def test_bio_required_sends_a_verified_person_to_a_method_that_compares_faces(
     person: Person,
     tmp_path: Path,
 ) -> None:
-    agency = register_agency(contract_server, tmp_path)
+    agency = register_agency(contract_server, tmp_path, extra=("--max-ial", "2"))
     make_verified(contract_server, person)
     _, challenge = pkce_pair()
     params = authorize_params(

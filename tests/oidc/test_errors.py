@@ -94,6 +94,20 @@ def _assertion(**claims: Any) -> Callable[[Code, LiveServer], str]:
     return build
 
 
+def _lifetime(seconds: int, iat_offset: int = 0) -> Callable[[Code, LiveServer], str]:
+    """An assertion issued ``iat_offset`` seconds from now that lives ``seconds``."""
+
+    def build(code: Code, live_server: LiveServer) -> str:
+        import time
+
+        iat = int(time.time()) + iat_offset
+        return code.agency.keys[0].assertion(
+            code.agency.client_id, f"{live_server.url}/token", iat=iat, exp=iat + seconds
+        )
+
+    return build
+
+
 TOKEN_CASES = {
     "wrong PKCE verifier": ({"code_verifier": "w" * 50}, "invalid_grant"),
     "missing PKCE verifier": ({"code_verifier": None}, "invalid_request"),
@@ -108,6 +122,31 @@ TOKEN_CASES = {
     ),
     "expired assertion": ({"client_assertion": _assertion(exp=1_600_000_000)}, "invalid_client"),
     "assertion without jti": ({"client_assertion": _assertion(jti=None)}, "invalid_client"),
+    "assertion without iat": ({"client_assertion": _assertion(iat=None)}, "invalid_client"),
+    "assertion living over 5 minutes": (
+        {"client_assertion": _lifetime(301)},
+        "invalid_client",
+    ),
+    "assertion expiring before it was issued": (
+        {"client_assertion": _lifetime(-10, iat_offset=20)},
+        "invalid_client",
+    ),
+    "assertion with a huge float exp": (
+        {"client_assertion": _assertion(exp=1e30)},
+        "invalid_client",
+    ),
+    "assertion with a huge integer exp": (
+        {"client_assertion": _assertion(exp=10**30)},
+        "invalid_client",
+    ),
+    "assertion with a NaN exp": (
+        {"client_assertion": _assertion(exp=float("nan"))},
+        "invalid_client",
+    ),
+    "assertion with a string iat": (
+        {"client_assertion": _assertion(iat="1700000000")},
+        "invalid_client",
+    ),
     "garbage assertion": ({"client_assertion": "a.b.c"}, "invalid_client"),
     "no client authentication": (
         {"client_assertion": None, "client_assertion_type": None},
@@ -126,6 +165,14 @@ def test_bad_token_requests_are_refused(
     response = exchange(live_server, code, **changes)
     assert response.status_code in (400, 401)
     assert response.json()["error"] == expected
+
+
+def test_assertion_living_exactly_five_minutes_is_accepted(
+    live_server: LiveServer, agency: RegisteredAgency, person: Person
+) -> None:
+    code = mint_code(live_server, agency, person)
+    response = exchange(live_server, code, client_assertion=_lifetime(300)(code, live_server))
+    assert response.status_code == 200, response.text
 
 
 def test_reused_code_is_refused_and_revokes_its_tokens(
@@ -346,12 +393,10 @@ def test_logout_with_client_id_confirms_then_redirects_with_state(
     page = browser.get("/logout", **params)
     assert page.status_code == 200
     assert "Sign out" in page.text
-    response = browser.http.post(
-        f"{live_server.url}/logout?{urlencode(params)}",
-        data={"confirm": "yes"},
-        allow_redirects=False,
-        timeout=5,
-    )
+    # The form carries the request's parameters and its CSRF token.
+    for name, value in params.items():
+        assert f'name="{name}" value="{value}"' in page.text
+    response = browser.post_form(page, "/logout", {**params, "confirm": "yes"})
     assert response.status_code == 302
     assert response.headers["Location"] == f"{agency.post_logout_redirect_uri}?state={'t' * 24}"
 

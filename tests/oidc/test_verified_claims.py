@@ -66,13 +66,15 @@ def verified_code(
 
 
 def test_verified_claims_follow_the_scopes(
-    live_server: LiveServer, agency: RegisteredAgency, person: Person
+    live_server: LiveServer, verified_agency: RegisteredAgency, person: Person
 ) -> None:
     make_verified(live_server, person)
     from tests.oidc.test_errors import Code
 
-    code, verifier = verified_code(live_server, agency, person, "openid email profile birthdate")
-    tokens = exchange(live_server, Code(code, verifier, agency)).json()
+    code, verifier = verified_code(
+        live_server, verified_agency, person, "openid email profile birthdate"
+    )
+    tokens = exchange(live_server, Code(code, verifier, verified_agency)).json()
     from joserfc import jwt
     from joserfc.jwk import KeySet
 
@@ -81,31 +83,87 @@ def test_verified_claims_follow_the_scopes(
     )
     claims = jwt.decode(tokens["id_token"], keys).claims
     assert claims["acr"] == VERIFIED
-    assert claims["given_name"] == "Zebulon" and claims["birthdate"] == "1971-04-05"
-    assert "address" not in claims, "address was not asked for"
-    verification = claims["verified_claims"]["verification"]
-    assert verification["trust_framework"] == "nist_800_63A"
     userinfo = requests.get(
         f"{live_server.url}/userinfo",
         timeout=5,
         headers={"Authorization": f"Bearer {tokens['access_token']}"},
     ).json()
-    assert userinfo["family_name"] == "Quixotique"
+    assert userinfo["sub"] == claims["sub"]
+    assert userinfo["given_name"] == "Zebulon" and userinfo["family_name"] == "Quixotique"
+    assert userinfo["birthdate"] == "1971-04-05"
     assert userinfo["verified_claims"]["claims"]["birthdate"] == "1971-04-05"
-    assert "address" not in userinfo
+    assert userinfo["verified_claims"]["verification"]["trust_framework"] == "nist_800_63A"
+    assert "address" not in userinfo, "address was not asked for"
+
+
+def test_the_id_token_carries_no_personal_data(
+    live_server: LiveServer, verified_agency: RegisteredAgency, person: Person
+) -> None:
+    """Agencies send the ID token back in logout URLs (``id_token_hint``), where proxies
+    and browser histories keep it: verified attributes and the email address are given
+    only at userinfo, as Login.gov does."""
+    make_verified(live_server, person)
+    from tests.oidc.test_errors import Code
+
+    scope = "openid email profile birthdate address"
+    code, verifier = verified_code(live_server, verified_agency, person, scope)
+    tokens = exchange(live_server, Code(code, verifier, verified_agency)).json()
+    from joserfc import jwt
+    from joserfc.jwk import KeySet
+
+    keys = KeySet.import_key_set(
+        requests.get(f"{live_server.url}/.well-known/jwks.json", timeout=5).json()
+    )
+    claims = jwt.decode(tokens["id_token"], keys).claims
+    assert set(claims) == ID_TOKEN_CLAIMS
+    assert claims["acr"] == VERIFIED
+    payload = _payload(tokens["id_token"])
+    for value in ("Zebulon", "Quixotique", "1971-04-05", "Farawayville", person.email):
+        assert value.encode() not in payload
+    userinfo = requests.get(
+        f"{live_server.url}/userinfo",
+        timeout=5,
+        headers={"Authorization": f"Bearer {tokens['access_token']}"},
+    ).json()
+    assert userinfo["email"] == person.email
+    assert userinfo["address"]["locality"] == "Farawayville"
+
+
+ID_TOKEN_CLAIMS = {
+    "iss",
+    "sub",
+    "aud",
+    "exp",
+    "iat",
+    "jti",
+    "nonce",
+    "auth_time",
+    "acr",
+    "amr",
+    "at_hash",
+}
+
+
+def _payload(id_token: str) -> bytes:
+    import base64
+
+    part = id_token.split(".")[1]
+    return base64.urlsafe_b64decode(part + "=" * (-len(part) % 4))
 
 
 def test_no_verified_claim_is_readable_in_a_dump_while_codes_and_tokens_live(
-    live_server: LiveServer, agency: RegisteredAgency, person: Person
+    live_server: LiveServer, verified_agency: RegisteredAgency, person: Person
 ) -> None:
     make_verified(live_server, person)
     from tests.oidc.test_errors import Code
 
-    code, verifier = verified_code(live_server, agency, person, "openid profile birthdate address")
+    code, verifier = verified_code(
+        live_server, verified_agency, person, "openid profile birthdate address"
+    )
     pending_dump = subprocess.run(
         [pg_dump(), "--data-only", "-d", live_server.database_url], capture_output=True, check=True
     ).stdout
-    exchange(live_server, Code(code, verifier, agency)).raise_for_status()
+    exchange(live_server, Code(code, verifier, verified_agency)).raise_for_status()
     token_dump = subprocess.run(
         [pg_dump(), "--data-only", "-d", live_server.database_url], capture_output=True, check=True
     ).stdout
@@ -122,21 +180,23 @@ def test_no_verified_claim_is_readable_in_a_dump_while_codes_and_tokens_live(
 
 
 def test_an_ial1_request_from_a_verified_person_gets_no_verified_claims(
-    live_server: LiveServer, agency: RegisteredAgency, person: Person
+    live_server: LiveServer, verified_agency: RegisteredAgency, person: Person
 ) -> None:
     make_verified(live_server, person)
     from tests.oidc.test_errors import Code
 
     verifier, challenge = pkce_pair()
     params = authorize_params(
-        agency.client_id,
-        agency.redirect_uri,
+        verified_agency.client_id,
+        verified_agency.redirect_uri,
         challenge,
         acr_values="urn:acr.login.gov:auth-only",
         scope="openid email profile",
     )
     response = Browser(live_server.url).authorize(params, person)
-    tokens = exchange(live_server, Code(redirect_params(response)["code"], verifier, agency)).json()
+    tokens = exchange(
+        live_server, Code(redirect_params(response)["code"], verifier, verified_agency)
+    ).json()
     userinfo = requests.get(
         f"{live_server.url}/userinfo",
         timeout=5,
@@ -146,7 +206,7 @@ def test_an_ial1_request_from_a_verified_person_gets_no_verified_claims(
 
 
 def test_after_a_password_reset_the_personal_key_unlocks_the_identity(
-    live_server: LiveServer, agency: RegisteredAgency, person: Person
+    live_server: LiveServer, verified_agency: RegisteredAgency, person: Person
 ) -> None:
     personal_key = make_verified(live_server, person)
     app = live_server.app
@@ -154,8 +214,8 @@ def test_after_a_password_reset_the_personal_key_unlocks_the_identity(
         vault.seal_after_reset(conn, person.account_id)
     _, challenge = pkce_pair()
     params = authorize_params(
-        agency.client_id,
-        agency.redirect_uri,
+        verified_agency.client_id,
+        verified_agency.redirect_uri,
         challenge,
         acr_values=VERIFIED,
         scope="openid profile",
