@@ -11,6 +11,7 @@ from flask import Flask
 
 from idp import create_app
 from tests.conftest import LiveServer, Person
+from tests.support import CSRF
 
 
 @pytest.fixture(scope="module")
@@ -85,7 +86,16 @@ def test_a_database_outage_gets_a_readable_503(https_app: Flask) -> None:
     )
     try:
         client = https_app.test_client()
-        page = client.get("/sign-in", base_url="https://login.example.gov")
+        # The sign-in page itself needs no database (its session travels in the cookie);
+        # signing in does.
+        form = client.get("/sign-in", base_url="https://login.example.gov")
+        csrf = CSRF.search(form.text)
+        assert form.status_code == 200 and csrf
+        page = client.post(
+            "/sign-in",
+            base_url="https://login.example.gov",
+            data={"csrf_token": csrf.group(1), "email": "a@example.gov", "password": "x" * 12},
+        )
         token = client.post(
             "/token",
             base_url="https://login.example.gov",

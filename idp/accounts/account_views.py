@@ -26,7 +26,9 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 
 from idp.accounts import (
     deletion,
+    factor_setup,
     identity_session,
+    lifecycle,
     passwords,
     remembered,
     repository,
@@ -37,12 +39,12 @@ from idp.accounts import (
 from idp.db import transaction
 from idp.events import list_events, record_event
 from idp.oidc import repository as oidc_repository
+from idp.redirects import same_site_path
 from idp.vault import PersonalKeyError, PersonalKeyLockedError, VaultError
 from idp.vault import service as vault
 
 bp = Blueprint("account", __name__, url_prefix="/account")
 
-REAUTHENTICATE_AFTER = 15 * 60
 MAX_NAME = 60
 
 
@@ -51,7 +53,7 @@ def recent_sign_in_required(view: Callable[..., Any]) -> Callable[..., Any]:
 
     @wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        if not session_auth.authenticated_within(REAUTHENTICATE_AFTER):
+        if not session_auth.authenticated_within(session_auth.REAUTHENTICATE_AFTER):
             return redirect(url_for("account.reauthenticate", next=request.path))
         return view(*args, **kwargs)
 
@@ -116,6 +118,9 @@ def new_factor() -> Any:
 
 @bp.route("/factors/totp/new", methods=["GET", "POST"])
 def new_totp() -> Any:
+    confirm = factor_setup.reauthentication_url(_account_id())
+    if confirm:
+        return redirect(confirm)
     if request.method == "GET" or "totp_setup" not in session:
         session["totp_setup"] = totp.new_secret()
     secret = session["totp_setup"]
@@ -138,17 +143,7 @@ def new_totp() -> Any:
             last_step=step,
         )
     session.pop("totp_setup", None)
-    return after_factor_added("otp")
-
-
-def after_factor_added(amr: str) -> Any:
-    """A newly added factor also counts as used for this session (it was just proven)."""
-    if not session_auth.used_second_factor():
-        session["amr"] = sorted({*session.get("amr", ["pwd"]), amr})
-        session["remembered"] = False
-    next_url = session.pop("next", None)
-    flash("Your new sign-in method is ready.")
-    return redirect(next_url or url_for("account.overview"))
+    return factor_setup.after_factor_added()
 
 
 def _clean_name(value: str | None) -> str:
@@ -223,9 +218,9 @@ def history() -> Any:
 @bp.route("/reauthenticate", methods=["GET", "POST"])
 def reauthenticate() -> Any:
     """Ask for the password again, then a second factor; back to ``next`` after."""
-    from idp.accounts.views import safe_next, start_second_factor
+    from idp.accounts.views import start_second_factor
 
-    next_url = safe_next(request.values.get("next")) or url_for("account.overview")
+    next_url = same_site_path(request.values.get("next")) or url_for("account.overview")
     if request.method == "GET":
         return render_template("accounts/reauthenticate.html", next=next_url)
     with transaction() as conn:
@@ -273,10 +268,8 @@ def delete() -> Any:
 def unlock_identity() -> Any:
     """Open the verified identity for this session. After a password reset the vault
     is sealed: the personal key opens it (and a new personal key is issued)."""
-    from idp.accounts.views import safe_next
-
     account_id = _account_id()
-    next_url = safe_next(request.values.get("next")) or url_for("account.overview")
+    next_url = same_site_path(request.values.get("next")) or url_for("account.overview")
     master_key = current_app.extensions["idp.master_key"]
     with transaction() as conn:
         sealed = vault.is_sealed(conn, account_id)
@@ -331,8 +324,10 @@ def _vault_error_text(error: Exception) -> str:
 @bp.route("/password", methods=["GET", "POST"])
 @recent_sign_in_required
 def change_password() -> Any:
-    """Change the password; the verified identity is re-encrypted under the new one."""
-    from idp.accounts import lifecycle, password_policy
+    """Change the password; the verified identity is re-encrypted under the new one.
+    Every other session of the account ends and no browser stays remembered; this one
+    stays signed in, under a new session id."""
+    from idp.accounts import password_policy
 
     email = current_user.email
     context = {
@@ -353,11 +348,16 @@ def change_password() -> Any:
             vault.rewrap_for_new_password(
                 conn, current_app.extensions["idp.master_key"], _account_id(), current, new
             )
+            lifecycle.end_sessions(conn, _account_id())
+            lifecycle.forget_browsers(conn, _account_id())
             record_event(conn, "password.changed", account_id=_account_id())
     if errors:
         return render_template("accounts/change_password.html", errors=errors, **context), 400
+    session_auth.renew_session_id()
     flash("Your password was changed.")
-    return redirect(url_for("account.overview"))
+    response = redirect(url_for("account.overview"))
+    response.delete_cookie(remembered.COOKIE)
+    return response
 
 
 def _register_email_views() -> None:

@@ -17,7 +17,7 @@ from flask import (
 )
 from flask_login import current_user
 
-from idp.accounts import account_views, backup_codes, factor_setup, session_auth, views
+from idp.accounts import backup_codes, factor_setup, session_auth, views
 from idp.db import get_database, transaction
 from idp.events import record_event
 from idp.hash_keys import load_key
@@ -55,7 +55,7 @@ def generate() -> Any:
     with transaction() as conn:
         codes = backup_codes.replace_codes(conn, key, account_id)
         record_event(conn, "factor.added", account_id=account_id, details={"kind": "backup_codes"})
-    continue_url = account_views.after_factor_added("otp").location
+    continue_url = factor_setup.after_factor_added().location
     text = "Government Sign-In backup codes\r\nEach code works once.\r\n\r\n" + "\r\n".join(codes)
     page = render_template(
         "backup_codes/codes.html",

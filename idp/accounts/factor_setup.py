@@ -4,16 +4,20 @@ Anyone signed in may set up their first second factor. Once an account has one, 
 or replacing a method needs a sign-in from the last 15 minutes that used a real second
 factor (not a remembered browser): otherwise a borrowed or stolen session could plant a
 method of its own and keep access.
+
+Setting a method up is not signing in with it: the session's ``amr`` and level stay
+what they were, so an agency asking for ``aal/2`` (or identity verification) still
+asks for a second factor to be used.
 """
 
 from __future__ import annotations
 
 from urllib.parse import urlencode
 
-from flask import request, url_for
+from flask import flash, redirect, request, url_for
+from werkzeug.wrappers import Response
 
 from idp.accounts import repository, session_auth
-from idp.accounts.account_views import REAUTHENTICATE_AFTER
 from idp.db import transaction
 
 
@@ -28,8 +32,15 @@ def reauthentication_url(account_id: str) -> str | None:
         factors = repository.count_factors(conn, account_id)
     if not any(factors.values()):
         return None
-    fresh = session_auth.authenticated_within(REAUTHENTICATE_AFTER)
+    fresh = session_auth.authenticated_within(session_auth.REAUTHENTICATE_AFTER)
     if fresh and session_auth.used_second_factor():
         return None
     here = request.path + ("?" + urlencode(request.args) if request.args else "")
     return url_for("account.reauthenticate", next=here)
+
+
+def after_factor_added() -> Response:
+    """Say the method is ready and go on to where the person was going."""
+    next_url = session_auth.take_next()
+    flash("Your new sign-in method is ready.")
+    return redirect(next_url or url_for("account.overview"))

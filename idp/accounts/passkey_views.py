@@ -191,7 +191,7 @@ def register() -> Any:
         _store_credential(account_id, name, new)
     except PasskeyError as error:
         return _retry(error, _registration_options(account_id, platform))
-    return _as_json(account_views.after_factor_added(new.amr))
+    return _as_json(factor_setup.after_factor_added())
 
 
 def _store_credential(account_id: str, name: str, new: passkeys.NewCredential) -> None:

@@ -57,6 +57,19 @@ def forget_all(conn: Connection, account_id: str) -> int:
     return cursor.rowcount
 
 
+def purge_expired(conn: Connection, limit: int) -> int:
+    """Delete up to ``limit`` remembered browsers whose 30 days are over."""
+    cursor = conn.execute(
+        """
+        DELETE FROM remembered_browsers WHERE token_hash IN (
+            SELECT token_hash FROM remembered_browsers WHERE expires_at <= now()
+            LIMIT %(n)s FOR UPDATE SKIP LOCKED)
+        """,
+        {"n": limit},
+    )
+    return cursor.rowcount
+
+
 def count(conn: Connection, account_id: str) -> int:
     row = conn.execute(
         "SELECT count(*) AS n FROM remembered_browsers "

@@ -17,9 +17,12 @@ from idp.accounts import alerts, deletion, devices, identity_session, remembered
 from idp.accounts.service import Account
 from idp.db import transaction
 from idp.events import record_event
+from idp.redirects import same_site_path
 from idp.sessions import ServerSession
 
 PENDING_LIFETIME = 10 * 60
+# Sensitive changes (a sign-in method, the password) need a sign-in this recent.
+REAUTHENTICATE_AFTER = 15 * 60
 PHISHING_RESISTANT = frozenset({"hwk", "swk"})
 
 
@@ -30,12 +33,19 @@ def rotate_session() -> None:
     session.clear()
 
 
+def renew_session_id() -> None:
+    """Keep what the session holds under a new id, stored again when the response goes
+    out (after the account's sessions were all ended, this one included)."""
+    assert isinstance(session, ServerSession)  # noqa: S101 - installed by create_app
+    session.rotate()
+
+
 def start_pending(account_id: str, next_url: str | None) -> None:
     """The password was right: remember whom the second factor is for."""
     rotate_session()
     session["pending_account"] = account_id
     session["pending_since"] = int(time.time())
-    session["next"] = next_url
+    set_next(next_url)
 
 
 def pending_account_id() -> str | None:
@@ -54,7 +64,7 @@ def complete_sign_in(
 ) -> str | None:
     """Sign the account in with what was used (RFC 8176 ``amr`` values) and return where
     to go next. A step-up keeps the password from the session and adds the new factor."""
-    next_url = session.get("next")
+    next_url = take_next()
     if current_user.is_authenticated and str(current_user.id) == account_id:
         amr = sorted(set(session.get("amr", [])) | set(amr), key=_amr_order)
     identity = identity_session.carry(account_id)
@@ -64,7 +74,7 @@ def complete_sign_in(
     session["amr"] = amr
     session["auth_time"] = int(time.time())
     session["remembered"] = remembered
-    return str(next_url) if next_url else None
+    return next_url
 
 
 def _amr_order(value: str) -> int:
@@ -73,7 +83,14 @@ def _amr_order(value: str) -> int:
 
 
 def set_next(next_url: str | None) -> None:
-    session["next"] = next_url
+    """Where to go once the person has signed in or added a factor; anything but a
+    path on this site is dropped."""
+    session["next"] = same_site_path(next_url)
+
+
+def take_next() -> str | None:
+    """The place :func:`set_next` kept, checked again, and forgotten."""
+    return same_site_path(session.pop("next", None))
 
 
 def used_phishing_resistant_factor() -> bool:

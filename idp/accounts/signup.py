@@ -13,10 +13,10 @@ from flask.typing import ResponseReturnValue
 from idp.accounts import email_links, forms, notices, passwords, repository, session_auth
 from idp.accounts import password_policy as policy
 from idp.accounts.mail_requests import handle_email_request
-from idp.accounts.views import safe_next
 from idp.db import Connection
 from idp.events import record_event
 from idp.mail import queue_mail
+from idp.redirects import same_site_path
 
 bp = Blueprint("signup", __name__)
 
@@ -28,7 +28,7 @@ FACTOR_SETUP = "/account/factors/new"
 def start() -> ResponseReturnValue:
     if request.method == "GET":
         # Coming from an agency's sign-in: carry its authorization through sign-up.
-        next_url = safe_next(request.args.get("next"))
+        next_url = same_site_path(request.args.get("next"))
         if next_url:
             session_auth.set_next(next_url)
         return render_template("accounts/sign_up.html")

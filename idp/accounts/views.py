@@ -11,6 +11,7 @@ from idp import limits
 from idp.accounts import alerts, identity_session, remembered, repository, service, session_auth
 from idp.db import Connection, transaction
 from idp.events import record_event
+from idp.redirects import same_site_path
 from idp.vault import VaultError
 from idp.vault import service as vault
 
@@ -27,20 +28,13 @@ FACTOR_PAGES = [
 ]
 
 
-def safe_next(value: str | None) -> str | None:
-    """Only same-site paths may be returned to after signing in."""
-    if not value or not value.startswith("/") or value.startswith("//") or "\\" in value:
-        return None
-    return value[:4000]
-
-
 def _sign_in_page(status: int = 200, **context: Any) -> tuple[str, int]:
     return render_template("accounts/sign_in.html", **context), status
 
 
 @bp.route("/sign-in", methods=["GET", "POST"])
 def sign_in() -> Any:
-    next_url = safe_next(request.values.get("next"))
+    next_url = same_site_path(request.values.get("next"))
     if request.method == "GET":
         if request.args.get("timeout") == "1":
             # The idle-timeout warning ran out in the browser: end the session here too.
@@ -114,6 +108,8 @@ def _after_password(account_id: str, email: str, next_url: str | None) -> Any:
             record_event(
                 conn, "sign_in", account_id=account_id, details={"factor": "remembered_browser"}
             )
+        if next_url:
+            session_auth.set_next(next_url)
         target = session_auth.complete_sign_in(account_id, email, ["pwd"], remembered=True)
         return redirect(target or url_for("account.overview"))
     if not any(factors.values()):

@@ -51,6 +51,7 @@ from idp.proofing.protocol import (
     VerifiedIdentity,
 )
 from idp.proofing.registry import MethodPlugin, Registry, Unit
+from idp.redirects import same_site_path
 from idp.sealing import MasterKey, SealError
 from idp.staff import service as staff
 from idp.vault import service as vault
@@ -115,15 +116,6 @@ def registry() -> Registry:
 # For the OIDC side
 
 
-def safe_resume(value: str | None) -> str | None:
-    """Only same-site paths may be resumed to."""
-    if not value or not value.startswith("/") or value.startswith("//") or "\\" in value:
-        return None
-    if any(ord(c) < 32 for c in value):
-        return None
-    return value[:4000]
-
-
 def start_for_authorization(
     resume_url: str, client_id: str | None, biometric: str = "none"
 ) -> Response:
@@ -138,7 +130,7 @@ def start_for_authorization(
     account page). When it fails, the person is offered another allowed method, or a
     failure page with a link back to the agency.
     """
-    resume = safe_resume(resume_url)
+    resume = same_site_path(resume_url)
     session[_SESSION_REQUEST] = {"client_id": client_id, "resume": resume, "bio": biometric}
     return redirect(url_for("proofing.start", resume=resume))
 
@@ -689,7 +681,7 @@ def _record_verification(
 def take_resume() -> str:
     """Where to go after the personal key was saved (once)."""
     resume = session.pop(_SESSION_RESUME, None)
-    return safe_resume(resume) or url_for("account.overview")
+    return same_site_path(resume) or url_for("account.overview")
 
 
 def other_methods(account_id: str, failed: str | None) -> list[MethodPlugin]:

@@ -31,6 +31,7 @@ from idp.proofing.service import (
     StepRefusedError,
     StepResult,
 )
+from idp.redirects import same_site_path
 from idp.vault import service as vault
 
 bp = Blueprint("proofing", __name__, url_prefix="/verify")
@@ -53,7 +54,7 @@ def require_sign_in() -> Any:
 
     with transaction() as conn:
         factors = account_repository.count_factors(conn, _account_id())
-    resume = service.safe_resume(request.values.get("resume"))
+    resume = same_site_path(request.values.get("resume"))
     session_auth.set_next(
         request.full_path if request.method == "GET" else url_for(".start", resume=resume)
     )
@@ -84,7 +85,7 @@ def install_upload_hook(app: Flask) -> None:
 
 @bp.route("", methods=["GET", "POST"])
 def start() -> Any:
-    resume = service.safe_resume(request.values.get("resume"))
+    resume = same_site_path(request.values.get("resume"))
     with transaction() as conn:
         level = service.verified_level(conn, _account_id())
         # After a password reset without the personal key, verifying again is the

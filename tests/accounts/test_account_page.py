@@ -227,3 +227,122 @@ def test_a_new_account_must_add_a_factor_first(
         "/authorize", **authorize_params(agency.client_id, agency.redirect_uri, challenge)
     )
     assert authorize.headers["Location"] == "/account/factors/new"
+
+
+def remembered_password_only(live_server: LiveServer, person: Person) -> Browser:
+    """Signed in by password alone, in a browser remembered from an earlier sign-in."""
+    browser = signed_in(live_server, person, remember=True)
+    browser.post_form(browser.get("/account"), "/sign-out", {})
+    page = browser.get("/sign-in")
+    response = browser.post_form(
+        page, "/sign-in", {"email": person.email, "password": person.password}
+    )
+    assert response.headers["Location"] == "/account", "the browser should be remembered"
+    return browser
+
+
+def _count(live_server: LiveServer, query: str, *params: object) -> int:
+    with psycopg.connect(live_server.database_url) as conn:
+        row = conn.execute(query, params).fetchone()  # type: ignore[arg-type]
+    assert row is not None
+    return int(row[0])
+
+
+def test_adding_an_authentication_app_needs_a_recent_second_factor(
+    live_server: LiveServer, person: Person
+) -> None:
+    browser = remembered_password_only(live_server, person)
+    setup = browser.get("/account/factors/totp/new")
+    assert setup.status_code == 302
+    assert setup.headers["Location"].startswith("/account/reauthenticate?next=")
+    secret = pyotp.random_base32()
+    posted = browser.post_form(
+        browser.get("/account"),
+        "/account/factors/totp/new",
+        {"code": pyotp.TOTP(secret).now(), "name": "Planted"},
+    )
+    assert posted.status_code == 302
+    assert posted.headers["Location"].startswith("/account/reauthenticate?next=")
+    totp_factors = "SELECT count(*) FROM totp_factors WHERE account_id = %s"
+    assert _count(live_server, totp_factors, person.account_id) == 1
+
+
+def _new_account_signed_in(live_server: LiveServer) -> tuple[Browser, str, str]:
+    """A new account without a second factor, signed in with its password only."""
+    email, password = f"new-{secrets.token_hex(4)}@example.gov", secrets.token_urlsafe(16)
+    account_service.create_account(
+        live_server.app.extensions["idp.db"],
+        live_server.app.extensions["idp.master_key"],
+        email,
+        password,
+        None,
+    )
+    browser = Browser(live_server.url)
+    page = browser.get("/sign-in")
+    response = browser.post_form(page, "/sign-in", {"email": email, "password": password})
+    assert response.headers["Location"] == "/account/factors/new"
+    return browser, email, password
+
+
+def test_setting_up_a_first_factor_does_not_count_as_using_it(
+    live_server: LiveServer, agency: RegisteredAgency
+) -> None:
+    browser, _, _ = _new_account_signed_in(live_server)
+    setup = browser.get("/account/factors/totp/new")
+    secret = re.search(r'id="totp-secret">([A-Z2-7]+)<', setup.text)
+    assert secret
+    totp = pyotp.TOTP(secret.group(1))
+    added = browser.post_form(setup, "/account/factors/totp/new", {"code": totp.now()})
+    assert added.headers["Location"] == "/account"
+
+    # Neither identity verification (IAL2) nor an agency takes the set-up as a sign-in.
+    assert browser.get("/verify").headers["Location"] == "/sign-in/code"
+    _, challenge = pkce_pair()
+    params = authorize_params(agency.client_id, agency.redirect_uri, challenge)
+    authorize = browser.get("/authorize", **params)
+    assert authorize.headers["Location"] == "/sign-in/code"
+
+    code_page = browser.get("/sign-in/code")
+    next_code = totp.at(time.time() + 30)  # the set-up code was used
+    used = browser.post_form(code_page, "/sign-in/code", {"code": next_code})
+    assert used.headers["Location"].startswith("/authorize?")
+    assert 'name="decision"' in browser.follow(used).text
+    assert browser.get("/verify").status_code == 200
+
+
+def test_first_backup_codes_do_not_count_as_using_them(live_server: LiveServer) -> None:
+    browser, _, _ = _new_account_signed_in(live_server)
+    page = browser.get("/account/factors/backup-codes")
+    shown = browser.post_form(page, "/account/factors/backup-codes", {})
+    assert shown.status_code == 200 and "<code>" in shown.text
+    assert browser.get("/verify").headers["Location"] == "/sign-in/backup-code"
+
+
+NEW_PASSWORD = "lantern orchard cobalt zebra"
+
+
+def test_changing_the_password_ends_other_sessions_and_remembered_browsers(
+    live_server: LiveServer, person: Person
+) -> None:
+    other = signed_in(live_server, person, remember=True)
+    assert other.get("/account").status_code == 200
+    here = signed_in(live_server, person, steps_ahead=1)
+    page = here.get("/account/password")
+    changed = here.post_form(
+        page,
+        "/account/password",
+        {"current_password": person.password, "password": NEW_PASSWORD},
+    )
+    assert changed.status_code == 302 and changed.headers["Location"] == "/account"
+
+    assert here.get("/account").status_code == 200, "this browser stays signed in"
+    ended = other.get("/account")
+    assert ended.status_code == 302 and "/sign-in" in ended.headers["Location"]
+    remembered = "SELECT count(*) FROM remembered_browsers WHERE account_id = %s"
+    assert _count(live_server, remembered, person.account_id) == 0
+    sessions = "SELECT count(*) FROM browser_sessions WHERE data ->> '_user_id' = %s"
+    assert _count(live_server, sessions, person.account_id) == 1
+
+    page = other.get("/sign-in")
+    again = other.post_form(page, "/sign-in", {"email": person.email, "password": NEW_PASSWORD})
+    assert again.headers["Location"] == "/sign-in/code", "the browser is no longer remembered"

@@ -279,17 +279,34 @@ def test_sign_in_page_needs_a_password_first(live_server: LiveServer) -> None:
     assert response.status_code == 400  # no CSRF token without a page
 
 
+NO_FACTOR_PASSWORD = "pw-" + "x" * 16
+
+
 def new_account_without_factors(live_server: LiveServer) -> Browser:
     app = live_server.app
     email = f"nofactor-{secrets.token_hex(4)}@example.gov"
     account_service.create_account(
-        app.extensions["idp.db"], app.extensions["idp.master_key"], email, "pw-" + "x" * 16, None
+        app.extensions["idp.db"], app.extensions["idp.master_key"], email, NO_FACTOR_PASSWORD, None
     )
     browser = Browser(live_server.url)
     page = browser.get("/sign-in")
-    response = browser.post_form(page, "/sign-in", {"email": email, "password": "pw-" + "x" * 16})
+    response = browser.post_form(page, "/sign-in", {"email": email, "password": NO_FACTOR_PASSWORD})
     assert response.headers["Location"] == "/account/factors/new"
     return browser
+
+
+def confirm_with_key(
+    browser: Browser, confirm: str, password: str, authenticator: SoftAuthenticator
+) -> str:
+    """At the "confirm it's you" page: the password, then the key; return where to go."""
+    page = browser.get(confirm)
+    response = browser.post_form(page, confirm, {"password": password})
+    assert response.headers["Location"] == SIGN_IN
+    page = browser.get(SIGN_IN)
+    credential = authenticator.assert_(page_options(page.text))
+    answer = post_json(browser, SIGN_IN, page, {"credential": credential})
+    assert answer.status_code == 200, answer.text
+    return str(answer.json()["redirect"])
 
 
 def test_face_or_touch_unlock_cannot_be_the_only_method(live_server: LiveServer) -> None:
@@ -305,7 +322,12 @@ def test_face_or_touch_unlock_cannot_be_the_only_method(live_server: LiveServer)
     assert sneaky.status_code == 409
     assert "can't be your only way" in sneaky.json()["error"]
 
-    assert register(browser, authenticator_for(live_server)).status_code == 200
+    key = authenticator_for(live_server)
+    assert register(browser, key).status_code == 200
+    # Setting the key up was not signing in with it: another method needs a sign-in.
+    confirm = browser.get(REGISTER + "?platform=1").headers["Location"]
+    assert confirm.startswith("/account/reauthenticate?next=")
+    assert confirm_with_key(browser, confirm, NO_FACTOR_PASSWORD, key) == REGISTER + "?platform=1"
     added = register(browser, platform, path=REGISTER + "?platform=1")
     assert added.status_code == 200, added.text
     assert "Face or touch unlock" in browser.get("/account").text

@@ -139,3 +139,85 @@ def test_sign_in_never_redirects_off_site(
     page = browser.get("/sign-in/code")
     response = browser.post_form(page, "/sign-in/code", {"code": person.code()})
     assert response.headers["Location"] == "/account"
+
+
+# Values of ``next`` that must never be followed, as the browser sends them (decoded).
+OFF_SITE_OR_BROKEN = {
+    "tab": "/\t/evil.example",
+    "newline": "/\n/evil.example",
+    "carriage return": "/\r/evil.example",
+    "two slashes": "//evil.example",
+    "slash backslash": "/\\evil.example",
+    "backslash slash": "\\/evil.example",
+    "encoded slash": "/%2F/evil.example",
+    "encoded backslash": "/%5Cevil.example",
+    "encoded tab": "/%09/evil.example",
+    "https": "https://evil.example/",
+    "scheme-relative with userinfo": "//user@evil.example",
+    "javascript": "javascript:alert(1)",
+    "no leading slash": "account",
+    "leading space": " /account",
+    "no-break space": "/\u00a0/evil.example",
+    "ideographic space": "/\u3000/evil.example",
+    "line separator": "/\u2028/evil.example",
+    "right-to-left override": "/account\u202e",
+    "very long": "/account?" + "a" * 20_000,
+}
+
+
+@pytest.mark.parametrize("target", OFF_SITE_OR_BROKEN.values(), ids=OFF_SITE_OR_BROKEN.keys())
+def test_a_next_that_could_leave_the_site_ends_on_the_account_page(
+    target: str, live_server: LiveServer, person: Person
+) -> None:
+    browser = Browser(live_server.url)
+    page = browser.get("/sign-in", next=target)
+    assert page.status_code == 200
+    password = browser.post_form(
+        page, "/sign-in", {"email": person.email, "password": person.password, "next": target}
+    )
+    assert password.status_code == 302
+    page = browser.get("/sign-in/code")
+    response = browser.post_form(page, "/sign-in/code", {"code": person.code()})
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/account"
+
+
+@pytest.mark.parametrize(
+    "target", ["/account/history", "/authorize?client_id=urn%3Agov%3Aa&scope=openid+email"]
+)
+def test_a_same_site_next_is_followed(target: str, live_server: LiveServer, person: Person) -> None:
+    browser = Browser(live_server.url)
+    page = browser.get("/sign-in", next=target)
+    browser.post_form(
+        page, "/sign-in", {"email": person.email, "password": person.password, "next": target}
+    )
+    page = browser.get("/sign-in/code")
+    response = browser.post_form(page, "/sign-in/code", {"code": person.code()})
+    assert response.headers["Location"] == target
+
+
+def test_a_remembered_browser_goes_on_to_next(live_server: LiveServer, person: Person) -> None:
+    browser = Browser(live_server.url)
+    page = browser.get("/sign-in")
+    browser.post_form(page, "/sign-in", {"email": person.email, "password": person.password})
+    page = browser.get("/sign-in/code")
+    browser.post_form(page, "/sign-in/code", {"code": person.code(), "remember": "yes"})
+    browser.post_form(browser.get("/account"), "/sign-out", {})
+    page = browser.get("/sign-in", next="/account/history")
+    again = browser.post_form(
+        page,
+        "/sign-in",
+        {"email": person.email, "password": person.password, "next": "/account/history"},
+    )
+    assert again.headers["Location"] == "/account/history"
+
+
+@pytest.mark.parametrize("target", OFF_SITE_OR_BROKEN.values(), ids=OFF_SITE_OR_BROKEN.keys())
+def test_the_reauthentication_page_never_offers_an_off_site_next(
+    target: str, live_server: LiveServer, person: Person
+) -> None:
+    browser = Browser(live_server.url)
+    browser.sign_in(person)
+    page = browser.get("/account/reauthenticate", next=target)
+    assert page.status_code == 200
+    assert 'name="next" value="/account"' in page.text

@@ -4,7 +4,8 @@ SMTP server."""
 from __future__ import annotations
 
 import re
-from urllib.parse import urlencode
+import time
+from urllib.parse import urlencode, urlsplit
 
 import pyotp
 import pytest
@@ -285,9 +286,14 @@ def test_signing_up_from_an_agency_returns_to_it_after_the_first_factor(
     setup = browser.get("/account/factors/totp/new")
     secret = re.search(r'id="totp-secret">([A-Z2-7]+)<', setup.text)
     assert secret
-    added = browser.post_form(
-        setup, "/account/factors/totp/new", {"code": pyotp.TOTP(secret.group(1)).now()}
-    )
+    totp = pyotp.TOTP(secret.group(1))
+    added = browser.post_form(setup, "/account/factors/totp/new", {"code": totp.now()})
     assert added.headers["Location"].startswith("/authorize?")
-    consent = browser.follow(added)
+    # Setting the app up was not signing in with it: the agency's request asks for a code.
+    code_page = browser.follow(added)
+    assert urlsplit(code_page.url).path == "/sign-in/code"
+    next_code = totp.at(time.time() + 30)  # the set-up code was used
+    used = browser.post_form(code_page, "/sign-in/code", {"code": next_code})
+    assert used.headers["Location"].startswith("/authorize?")
+    consent = browser.follow(used)
     assert 'name="decision"' in consent.text

@@ -15,7 +15,9 @@ import requests
 from idp.proofing import service
 from idp.proofing.methods.document import letters
 from idp.proofing.policy import PolicyError, current_policy, offer, save_policy
+from idp.redirects import same_site_path
 from idp.vault.service import open_identity
+from tests.accounts.test_sign_in import OFF_SITE_OR_BROKEN
 from tests.conftest import LiveServer, Person, RegisteredAgency, make_person
 from tests.documents.generate import Licence
 from tests.proofing.conftest import licence_photos, unique_licence
@@ -268,8 +270,20 @@ def test_signed_out_people_are_sent_to_sign_in(live_server: LiveServer) -> None:
 
 @pytest.mark.parametrize("resume", ["https://evil.example/", "//evil.example/x", "/\\evil", "x"])
 def test_only_same_site_resume_urls(resume: str) -> None:
-    assert service.safe_resume(resume) is None
-    assert service.safe_resume("/authorize?client_id=a&x=1") == "/authorize?client_id=a&x=1"
+    assert same_site_path(resume) is None
+    assert same_site_path("/authorize?client_id=a&x=1") == "/authorize?client_id=a&x=1"
+
+
+@pytest.mark.parametrize("resume", OFF_SITE_OR_BROKEN.values(), ids=OFF_SITE_OR_BROKEN.keys())
+def test_the_verify_page_never_carries_an_off_site_resume(
+    resume: str, live_server: LiveServer, person: Person
+) -> None:
+    browser = signed_in(live_server, person)
+    page = browser.get("/verify", resume=resume)
+    assert page.status_code == 200
+    assert 'name="resume"' not in page.text
+    kept = browser.get("/verify", resume="/account/history")
+    assert 'name="resume" value="/account/history"' in kept.text
 
 
 def test_start_for_authorization(live_server: LiveServer, agency: RegisteredAgency) -> None:
