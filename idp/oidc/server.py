@@ -3,9 +3,11 @@ authentication, the userinfo and end-session endpoints, and token storage."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from authlib.integrations.flask_oauth2 import AuthorizationServer, ResourceProtector
+from authlib.oauth2.rfc6749.errors import UnsupportedResponseTypeError
 from authlib.oauth2.rfc6750 import BearerTokenValidator
 from authlib.oidc.core import UserInfo, UserInfoEndpoint
 from authlib.oidc.rpinitiated import EndSessionEndpoint
@@ -93,12 +95,30 @@ class EndSession(EndSessionEndpoint):  # type: ignore[misc]
         session.clear()
 
 
+# What RFC 6749 allows in an error's description (section 5.2): printable ASCII but " and \\.
+_QUOTABLE = re.compile(r"[\x20-\x21\x23-\x5b\x5d-\x7e]*")
+
+
+class Server(AuthorizationServer):  # type: ignore[misc]
+    """Authlib's server, which quotes an unsupported ``response_type`` in its error's
+    description and raises ``ValueError`` (a 500) when the value holds a character
+    that RFC 6749 forbids there. Such a value is refused without being quoted."""
+
+    def get_authorization_grant(self, request: Any) -> Any:
+        response_type = request.payload.response_type or ""
+        if not _QUOTABLE.fullmatch(response_type):
+            raise UnsupportedResponseTypeError(
+                "", description="The response type is not supported by the server."
+            )
+        return super().get_authorization_grant(request)
+
+
 def create_server(
     app: Flask, settings: Settings, agencies: AgencyDirectory, keys: KeyRing
 ) -> AuthorizationServer:
     app.config["OAUTH2_TOKEN_EXPIRES_IN"] = {"authorization_code": settings.access_token_lifetime}
     app.config["OAUTH2_ACCESS_TOKEN_GENERATOR"] = stored_access_token
-    server = AuthorizationServer(app, query_client=agencies.get, save_token=save_token)
+    server = Server(app, query_client=agencies.get, save_token=save_token)
     server.register_client_auth_method(
         "private_key_jwt", PrivateKeyJwtAuth(settings.issuer, settings.token_endpoint)
     )

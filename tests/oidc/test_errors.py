@@ -412,3 +412,19 @@ def test_userinfo_refuses_bad_tokens(header: str, live_server: LiveServer) -> No
         "missing_authorization",
         "unsupported_token_type",
     )
+
+
+@pytest.mark.parametrize("response_type", ["cøde", "code\u202e", 'co"de', "code\\", "\x7f"])
+def test_a_response_type_that_cannot_be_quoted_is_refused_not_a_500(
+    live_server: LiveServer, agency: RegisteredAgency, response_type: str
+) -> None:
+    """Authlib quotes the value in its error description and raises on characters RFC
+    6749 forbids there; found by tests/fuzz."""
+    challenge = pkce_pair()[1]
+    params = authorize_params(agency.client_id, agency.redirect_uri, challenge)
+    params["response_type"] = response_type
+    response = requests.get(
+        f"{live_server.url}/authorize?{urlencode(params)}", allow_redirects=False, timeout=10
+    )
+    assert response.status_code == 400
+    assert "unsupported_response_type" in response.text or "not supported" in response.text
