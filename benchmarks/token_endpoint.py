@@ -337,11 +337,12 @@ def _create_accounts(job: tuple[str, str, list[Person]]) -> None:
     from idp.accounts import service
     from idp.db import Database
     from idp.sealing import load_master_key
+    from idp.settings import Settings
 
     database_url, data_dir, people = job
     database = Database(database_url, max_size=1)
-    master_key = load_master_key(None, Path(data_dir))
     try:
+        master_key = load_master_key(Settings(data_dir=Path(data_dir)), database)
         for person in people:
             service.create_account(database, master_key, person.email, PASSWORD, person.totp_secret)
     finally:

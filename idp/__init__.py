@@ -2,24 +2,25 @@
 
 from __future__ import annotations
 
-import secrets
 from typing import Any
 
 from flask import Flask, Response, abort, render_template, request
 from flask_login import LoginManager
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.exceptions import HTTPException
+from werkzeug.middleware.proxy_fix import ProxyFix
 
-from idp import db, health, limits, mail, proofing
+from idp import db, health, limits, mail, maintenance, proofing
 from idp.accounts import repository as account_repository
 from idp.accounts.service import Account
 from idp.accounts.templating import register_template_helpers
-from idp.errors import unavailable_page
+from idp.errors import describe_error, redact_database_errors, unavailable_page
+from idp.keyfiles import secret_key
 from idp.migrate import apply_migrations
 from idp.oidc.agencies import AgencyDirectory
 from idp.oidc.keys import KeyRing, ensure_keys
 from idp.oidc.server import create_server
-from idp.sealing import load_master_key
+from idp.sealing import SealError, load_master_key
 from idp.sessions import PostgresSessionInterface
 from idp.settings import Settings, load_settings
 
@@ -33,7 +34,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     database = db.Database(db.resolve_database_url(settings))
     apply_migrations(database)
     db.init_app(app, database)
-    master_key = load_master_key(settings.master_key, settings.data_dir)
+    master_key = load_master_key(settings, database)
     app.extensions["idp.master_key"] = master_key
     app.session_interface = PostgresSessionInterface(
         database, settings.session_idle_timeout, settings.session_absolute_timeout
@@ -43,6 +44,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     csrf = CSRFProtect(app)
 
     mail.init_app(app, settings, database)
+    maintenance.init_app(app, database, settings)
     ensure_keys(database, master_key)
     create_server(app, settings, AgencyDirectory(database), KeyRing(database, master_key))
     proofing.init_app(app, settings)
@@ -81,7 +83,7 @@ def _configure(app: Flask, settings: Settings) -> None:
     secure = settings.secure_cookies
     app.config.update(
         IDP_SETTINGS=settings,
-        SECRET_KEY=settings.secret_key or _secret_key(settings),
+        SECRET_KEY=settings.secret_key or secret_key(settings.data_dir),
         TESTING=settings.testing,
         SESSION_COOKIE_NAME="__Host-idp_session" if secure else "idp_session",
         SESSION_COOKIE_SECURE=secure,
@@ -92,6 +94,11 @@ def _configure(app: Flask, settings: Settings) -> None:
         WTF_CSRF_TIME_LIMIT=None,
         WTF_CSRF_SSL_STRICT=False,
     )
+    if settings.trusted_proxies:
+        # The client's address and scheme, as the nearest trusted proxies saw them. The
+        # Host header is left alone: proxies pass it through, and URLs come from the issuer.
+        hops = settings.trusted_proxies
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
 
     @app.before_request
     def refuse_nul_bytes() -> None:
@@ -117,15 +124,6 @@ def _configure(app: Flask, settings: Settings) -> None:
         return response
 
 
-def _secret_key(settings: Settings) -> str:
-    path = settings.data_dir / "secret.key"
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    if not path.exists():
-        path.touch(mode=0o600)
-        path.write_text(secrets.token_urlsafe(48))
-    return path.read_text().strip()
-
-
 def _init_login(app: Flask) -> None:
     manager = LoginManager(app)
     manager.login_view = "auth.sign_in"
@@ -140,8 +138,11 @@ def _init_login(app: Flask) -> None:
 
 
 def _register_error_pages(app: Flask) -> None:
+    # Every exception the app logs (the 500 handler's, Flask's own) goes through here.
+    redact_database_errors(app.logger)
+
     def database_unavailable(error: Exception) -> Any:
-        app.logger.error("database unavailable: %s", type(error).__name__)
+        app.logger.error("database unavailable: %s", describe_error(error))
         if request.path in ("/token", "/userinfo"):
             body = {
                 "error": "temporarily_unavailable",
@@ -152,6 +153,28 @@ def _register_error_pages(app: Flask) -> None:
 
     for error in db.DATABASE_ERRORS:
         app.register_error_handler(error, database_unavailable)
+
+    @app.errorhandler(SealError)
+    def sealed_value_unreadable(error: SealError) -> Any:
+        # A stored secret that does not open is our fault, not the person's: the master
+        # key in use is not the one the value was sealed under. The value stays out of
+        # the log; the endpoint says where it happened.
+        app.logger.error(
+            "a sealed value does not open under the master key (endpoint %s); is this the "
+            "master key the database is sealed under?",
+            request.endpoint,
+        )
+        if request.path in ("/token", "/userinfo"):
+            body = {
+                "error": "temporarily_unavailable",
+                "error_description": "The service cannot complete this request now.",
+            }
+            return body, 503, {"Cache-Control": "no-store"}
+        message = (
+            "We could not read something we stored for this step. It is a fault on our "
+            "side, not something you did. Nothing was changed; please try again later."
+        )
+        return render_template("error.html", title="Service unavailable", message=message), 503
 
     @app.errorhandler(CSRFError)
     def csrf_error(error: CSRFError) -> tuple[str, int]:

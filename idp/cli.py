@@ -6,6 +6,7 @@ import json
 import os
 import sys
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import click
@@ -18,7 +19,9 @@ from idp.migrate import apply_migrations, migrated_database
 from idp.oidc import keys as key_store
 from idp.oidc import repository as oidc_repository
 from idp.oidc.agencies import validate_jwks
-from idp.sealing import load_master_key
+from idp.oidc.models import SUPPORTED_SCOPES, default_allowed_scopes
+from idp.sealing import MasterKeyError, check_master_key, load_master_key
+from idp.serving import SHUTDOWN_GRACE, default_workers, run_server
 from idp.settings import Settings, load_settings
 
 
@@ -34,7 +37,18 @@ def open_database(settings: Settings, max_size: int = 2) -> Database:
     return database
 
 
-@click.group()
+class _Commands(click.Group):
+    """The ``idp`` group: a master key that does not fit the database ends any command
+    with the reason, and no traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except MasterKeyError as exc:
+            raise click.ClickException(str(exc)) from None
+
+
+@click.group(cls=_Commands)
 def main() -> None:
     """Operate the identity provider."""
 
@@ -46,6 +60,7 @@ def migrate() -> None:
     database = Database(resolve_database_url(settings), max_size=1)
     click.get_current_context().call_on_close(database.close)
     applied = apply_migrations(database)
+    check_master_key(settings, database)
     click.echo(
         f"applied {len(applied)} migration(s)" + (": " + ", ".join(applied) if applied else "")
     )
@@ -72,7 +87,7 @@ def users_add(email: str, password: str, totp_secret: str | None) -> None:
             "not a base32 secret of at least 16 characters", param_hint="--totp-secret"
         )
     settings, database = _open()
-    master_key = load_master_key(settings.master_key, settings.data_dir)
+    master_key = load_master_key(settings, database)
     try:
         account_id = account_service.create_account(database, master_key, email, password, secret)
     except EmailTakenError:
@@ -96,6 +111,27 @@ def _check_uri(uri: str, option: str) -> str:
     return uri
 
 
+def _check_scopes(text: str | None, max_ial: int) -> tuple[str, ...]:
+    """The scopes an app may ask for, from ``--scopes`` (space- or comma-separated;
+    ``openid`` is always included), or the default for its ceiling."""
+    if text is None:
+        return default_allowed_scopes(max_ial)
+    named = set(text.replace(",", " ").split()) | {"openid"}
+    unknown = sorted(named - set(SUPPORTED_SCOPES))
+    if unknown:
+        raise click.BadParameter(
+            f"unknown scope {unknown[0]!r}; choose from {', '.join(SUPPORTED_SCOPES)}",
+            param_hint="--scopes",
+        )
+    beyond = [s for s in SUPPORTED_SCOPES if s in named - set(default_allowed_scopes(max_ial))]
+    if beyond:
+        raise click.BadParameter(
+            f"{', '.join(beyond)}: verified attributes are released only at IAL2; add --max-ial 2",
+            param_hint="--scopes",
+        )
+    return tuple(s for s in SUPPORTED_SCOPES if s in named)
+
+
 @clients.command("add")
 @click.option("--client-id", required=True)
 @click.option("--name", required=True)
@@ -104,7 +140,23 @@ def _check_uri(uri: str, option: str) -> str:
 @click.option("--jwks-file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--jwks-uri")
 @click.option("--public", is_flag=True, help="A public client: no key, PKCE only.")
-@click.option("--ial", type=click.Choice(["1", "2"]), default="1", show_default=True)
+@click.option(
+    "--ial",
+    type=click.Choice(["1", "2"]),
+    default="1",
+    show_default=True,
+    help="The identity level of a request that names none in acr_values.",
+)
+@click.option(
+    "--max-ial",
+    type=click.Choice(["1", "2"]),
+    help="The highest identity level the app may ask for  [default: --ial]",
+)
+@click.option(
+    "--scopes",
+    help="Scopes the app may ask for, space- or comma-separated  [default: openid email, "
+    "and profile address phone birthdate when --max-ial is 2]",
+)
 @click.option(
     "--id-token-alg", type=click.Choice(["RS256", "ES256"]), default="RS256", show_default=True
 )
@@ -117,11 +169,17 @@ def clients_add(
     jwks_uri: str | None,
     public: bool,
     ial: str,
+    max_ial: str | None,
+    scopes: str | None,
     id_token_alg: str,
 ) -> None:
     """Register an agency application, or replace its registration."""
     if sum([jwks_file is not None, jwks_uri is not None, public]) != 1:
         raise click.UsageError("give exactly one of --jwks-file, --jwks-uri or --public")
+    ceiling = int(max_ial or ial)
+    if ceiling < int(ial):
+        raise click.BadParameter("must be at least --ial", param_hint="--max-ial")
+    allowed_scopes = _check_scopes(scopes, ceiling)
     jwks = None
     if jwks_file is not None:
         try:
@@ -150,6 +208,8 @@ def clients_add(
                 "jwks_uri": _check_uri(jwks_uri, "--jwks-uri") if jwks_uri else None,
                 "id_token_signed_response_alg": id_token_alg,
                 "default_ial": int(ial),
+                "max_ial": ceiling,
+                "allowed_scopes": allowed_scopes,
             },
         )
     click.echo(f"registered {client_id}")
@@ -171,7 +231,7 @@ def keys_rotate(alg: str, activate_in: int | None) -> None:
     """Publish a new key now; it signs after a delay, and the old key stays published
     until every token it signed has expired."""
     settings, database = _open()
-    master_key = load_master_key(settings.master_key, settings.data_dir)
+    master_key = load_master_key(settings, database)
     key_store.ensure_keys(database, master_key)
     delay = settings.key_activation_delay if activate_in is None else activate_in
     for name in key_store.ALGORITHMS if alg == "all" else (alg,):
@@ -196,7 +256,7 @@ def letters_export(output: Path | None) -> None:
     from idp.proofing.methods.document.letters import export_letters, write_csv
 
     settings, database = _open()
-    master_key = load_master_key(settings.master_key, settings.data_dir)
+    master_key = load_master_key(settings, database)
     with database.transaction() as conn:
         waiting = export_letters(conn, master_key)
         if output is None:
@@ -224,31 +284,41 @@ def letters_export(output: Path | None) -> None:
     help="threads per worker; more lets slow record checks wait without blocking a "
     "worker, at some CPU cost per request",
 )
-def serve(host: str, port: int, workers: int | None, threads: int) -> None:
+@click.option(
+    "--shutdown-grace",
+    default=SHUTDOWN_GRACE,
+    show_default=True,
+    type=click.IntRange(1, 3600),
+    help="seconds from SIGTERM until the server has stopped; requests still running "
+    "then are cut off",
+)
+def serve(host: str, port: int, workers: int | None, threads: int, shutdown_grace: int) -> None:
     """Serve the provider. ``IDP_ISSUER`` sets the issuer; it defaults to this URL."""
-    from idp.serving import default_workers, run_server
-
     os.environ.setdefault("IDP_ISSUER", f"http://{host}:{port}")
-    run_server(host, port, workers or default_workers(), threads)
+    sys.exit(run_server(host, port, workers or default_workers(), threads, shutdown_grace))
 
 
 @main.command()
-def dev() -> None:
+@click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--agency-port", default=5001, show_default=True, type=int)
+def dev(port: int, agency_port: int) -> None:
     """Run the provider and the demo agency site for a first look (``make run``)."""
     from idp.demo.run import run_development
 
-    run_development()
+    run_development(port, agency_port)
 
 
 def _register_groups() -> None:
     from idp.accounts.commands import accounts as accounts_commands
     from idp.mail.commands import mail as mail_commands
+    from idp.maintenance.commands import maintenance as maintenance_commands
     from idp.proofing.commands import policy as policy_commands
     from idp.proofing.commands import proofing as proofing_commands
     from idp.staff.commands import staff as staff_commands
 
     main.add_command(accounts_commands)
     main.add_command(mail_commands)
+    main.add_command(maintenance_commands)
     main.add_command(staff_commands)
     main.add_command(proofing_commands)
     main.add_command(policy_commands)

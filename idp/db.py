@@ -6,6 +6,9 @@ modules take a connection first and never commit; callers open :func:`transactio
 
 from __future__ import annotations
 
+import os
+import signal
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -71,6 +74,49 @@ def start_embedded(pgdata: Path) -> str:
     pgdata.mkdir(parents=True, exist_ok=True)
     server = pgserver.get_server(pgdata, cleanup_mode=None)  # type: ignore[attr-defined]
     return str(server.get_uri())
+
+
+@contextmanager
+def embedded_database(pgdata: Path) -> Iterator[str]:
+    """The URL of the embedded PostgreSQL in ``pgdata`` for the duration of the block.
+
+    A server the block starts is stopped when the block ends, however it ends; one that
+    was already running is left running for the processes that use it."""
+    running = _postmaster_pid(pgdata)
+    url = start_embedded(pgdata)
+    started = _postmaster_pid(pgdata)
+    try:
+        yield url
+    finally:
+        if started is not None and started != running:
+            _stop_postmaster(pgdata, started)
+
+
+def _postmaster_pid(pgdata: Path) -> int | None:
+    """The process id of the PostgreSQL server running in ``pgdata``, if one is."""
+    try:
+        pid = int((pgdata / "postmaster.pid").read_text().split()[0])
+    except (FileNotFoundError, IndexError, ValueError):
+        return None
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return None
+    except PermissionError:  # alive, and run by another user
+        pass
+    return pid
+
+
+def _stop_postmaster(pgdata: Path, pid: int, timeout: float = 30.0) -> None:
+    """Stop the server (SIGINT is PostgreSQL's fast shutdown: it ends the sessions,
+    then writes a checkpoint) and wait until it has removed its pid file."""
+    try:
+        os.kill(pid, signal.SIGINT)
+    except ProcessLookupError:
+        return
+    deadline = time.monotonic() + timeout
+    while _postmaster_pid(pgdata) == pid and time.monotonic() < deadline:
+        time.sleep(0.1)
 
 
 def init_app(app: Flask, database: Database) -> None:

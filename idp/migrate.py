@@ -9,6 +9,7 @@ from __future__ import annotations
 from importlib import resources
 
 from idp.db import Database, resolve_database_url
+from idp.sealing import check_master_key
 from idp.settings import Settings
 
 _LOCK_ID = 7_246_100_001
@@ -22,9 +23,18 @@ def list_migrations() -> list[tuple[str, str]]:
 
 
 def migrated_database(settings: Settings, max_size: int = 2) -> Database:
-    """Open the configured database (starting the embedded one if needed) and migrate it."""
+    """Open the configured database (starting the embedded one if needed) and migrate it.
+
+    Raises :class:`idp.sealing.MasterKeyError` if the master key at hand is not the one
+    the database is sealed under, so that no command runs against it with another key.
+    """
     database = Database(resolve_database_url(settings), max_size=max_size)
-    apply_migrations(database)
+    try:
+        apply_migrations(database)
+        check_master_key(settings, database)
+    except BaseException:
+        database.close()
+        raise
     return database
 
 

@@ -6,10 +6,16 @@ parsing, environ building and access log run in C too. A token request costs abo
 quarter less CPU than under gunicorn (see docs/benchmarks.md), and idle connections
 cost no worker. Workers are single-threaded by default (``--threads`` changes that).
 TLS is terminated in front of the provider by the deployment's proxy or load balancer.
+
+``idp serve`` does once, before any worker starts, what the workers would otherwise
+race to do on a first start (migrations, key files, signing keys), then runs uWSGI's
+master under :func:`idp.supervisor.supervise`, which bounds how long stopping takes.
 """
 
 from __future__ import annotations
 
+import atexit
+import importlib
 import os
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -19,8 +25,12 @@ import click
 import pyuwsgi
 
 from idp.db import Database, resolve_database_url
+from idp.keyfiles import secret_key
 from idp.migrate import apply_migrations
-from idp.settings import load_settings
+from idp.oidc.keys import ensure_keys
+from idp.sealing import load_master_key
+from idp.settings import Settings, load_settings
+from idp.supervisor import supervise
 
 # Request line plus headers, in bytes: room for long logout hints and cookies.
 REQUEST_BUFFER = 65535
@@ -36,6 +46,10 @@ ACCESS_LOG_FORMAT = '%(addr) "%(method) %(var.PATH_INFO)" %(status) %(size) %(ms
 # a reset connection instead of the app's answer (a 413 page, typically).
 MAX_DRAINED_BODY = 64 * 1024 * 1024
 _DRAIN_CHUNK = 256 * 1024
+
+# Seconds from SIGTERM until the server has exited and freed its port: requests still
+# running then are cut off. Under the 30 s that orchestrators commonly wait.
+SHUTDOWN_GRACE = 25
 
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
@@ -98,9 +112,19 @@ def uwsgi_arguments(host: str, port: int, workers: int, threads: int, socket: Pa
         "--ignore-sigpipe",
         "--ignore-write-errors",
         "--disable-write-exception",
-        # SIGTERM stops the server: workers finish the requests they are serving.
+        # SIGTERM stops the server: workers finish the requests they are serving. The
+        # master waits for them with no time limit (worker-reload-mercy does not apply
+        # there); idp.supervisor sets one.
         "--hook-master-start=unix_signal:15 gracefully_kill_them_all",
+        # Before that hook is in place, SIGTERM stops the master instead of reloading it.
+        "--die-on-term",
         "--worker-reload-mercy=15",
+        # A worker's exit hook closes its database pool (close_at_worker_exit), and the
+        # interpreter teardown after it is skipped: it takes seconds with our libraries
+        # loaded, and in it an unclosed pool's finaliser joins threads that the teardown
+        # has already stopped, waiting 5 s for each.
+        "--skip-atexit-teardown",
+        # Workers die with the master, and so does the router.
         "--no-orphans",
     ]
 
@@ -111,16 +135,55 @@ def default_workers() -> int:
     return 2 * (os.cpu_count() or 1)
 
 
-def run_server(host: str, port: int, workers: int, threads: int = 1) -> None:
-    """Apply migrations once, then serve until SIGTERM or SIGINT."""
+def run_server(
+    host: str, port: int, workers: int, threads: int = 1, shutdown_grace: float = SHUTDOWN_GRACE
+) -> int:
+    """Prepare the first start once, then serve until SIGTERM or SIGINT, and stop within
+    ``shutdown_grace`` seconds of it. Returns the exit status.
+
+    Raises :class:`idp.sealing.MasterKeyError` before anything is served if the master
+    key is not the one the database is sealed under."""
     settings = load_settings()
+    socket = _worker_socket(settings.data_dir, port)
+    prepare_first_start(settings)
+    arguments = uwsgi_arguments(host, port, workers, threads, socket)
+    return supervise(lambda: pyuwsgi.run(arguments), shutdown_grace, cleanup=[socket])
+
+
+def prepare_first_start(settings: Settings) -> None:
+    """Do once, before any worker starts, what a first start needs: apply migrations,
+    create the master key and secret key files, record the master key's check value
+    and create the signing keys. The workers then only read them."""
     database = Database(resolve_database_url(settings), max_size=1)
     try:
         apply_migrations(database)
+        ensure_keys(database, load_master_key(settings, database))
     finally:
         database.close()
-    socket = _worker_socket(settings.data_dir, port)
-    pyuwsgi.run(uwsgi_arguments(host, port, workers, threads, socket))
+    if not settings.secret_key:
+        secret_key(settings.data_dir)
+
+
+def close_at_worker_exit(close: Callable[[], None]) -> None:
+    """Run ``close`` when this worker process exits.
+
+    Under uWSGI it runs in uWSGI's exit hook, which comes before the interpreter
+    teardown (that our workers skip, and Python's ``atexit`` with it): a connection
+    pool's threads are stopped while they still answer, instead of being waited for in
+    the teardown. Under any other server it runs from Python's ``atexit``."""
+    try:
+        uwsgi: Any = importlib.import_module("uwsgi")  # only inside uWSGI's processes
+    except ImportError:
+        atexit.register(close)
+        return
+    earlier: Callable[[], None] | None = getattr(uwsgi, "atexit", None)
+
+    def at_exit() -> None:
+        close()
+        if earlier is not None:
+            earlier()
+
+    uwsgi.atexit = at_exit
 
 
 def _worker_socket(data_dir: Path, port: int) -> Path:

@@ -5,6 +5,7 @@ Environment variables win over the files:
 ``IDP_ISSUER``, ``DATABASE_URL``, ``REDIS_URL``, ``IDP_MASTER_KEY``, ``IDP_SECRET_KEY``,
 ``IDP_DATA_DIR`` and ``IDP_CONFIG`` (the name of an extra file in ``config/``);
 ``SMTP_URL``, ``IDP_MAIL_FROM`` and ``IDP_DEVELOPMENT`` (``1``/``true`` turns it on);
+``IDP_TRUSTED_PROXIES`` (how many proxies in front of the provider to believe);
 ``IDP_ISSUING_SOURCE_URL``/``_TOKEN``, ``IDP_DEATH_RECORDS_URL``/``_TOKEN`` and
 ``IDP_ADDRESS_SOURCE_URL``/``_TOKEN`` (identity proofing's record checks).
 """
@@ -18,7 +19,21 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
-CONFIG_DIR = Path(__file__).resolve().parent.parent / "config"
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+CONFIG_DIR = PROJECT_DIR / "config"
+MAX_TRUSTED_PROXIES = 10
+
+
+def default_data_dir(environ: Mapping[str, str] | None = None) -> Path:
+    """The data folder when ``IDP_DATA_DIR`` is not set, whatever the current folder:
+    ``var/`` in the project checkout that holds this package (``make run``, an
+    editable install), otherwise the user's data folder (``$XDG_DATA_HOME/idp``, by
+    default ``~/.local/share/idp``)."""
+    if (PROJECT_DIR / "pyproject.toml").is_file():
+        return PROJECT_DIR / "var"
+    environ = os.environ if environ is None else environ
+    base = environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "idp"
 
 
 @dataclass(frozen=True)
@@ -26,7 +41,7 @@ class Settings:
     """Everything the app reads at start-up. Secrets never appear in ``repr``."""
 
     issuer: str = "http://127.0.0.1:5000"
-    data_dir: Path = Path("var")
+    data_dir: Path = field(default_factory=default_data_dir)
     database_url: str | None = field(default=None, repr=False)
     redis_url: str | None = field(default=None, repr=False)
     master_key: str | None = field(default=None, repr=False)
@@ -55,6 +70,9 @@ class Settings:
     proofing_methods: tuple[str, ...] = ("idp.proofing.methods.document",)
     proofing_connect_timeout: float = 3.0
     proofing_read_timeout: float = 10.0
+    # Proxies in front of the provider whose X-Forwarded-For/-Proto are believed: 0
+    # trusts none, 1 the nearest one (the load balancer), and so on.
+    trusted_proxies: int = 0
 
     @property
     def secure_cookies(self) -> bool:
@@ -82,6 +100,7 @@ _ENVIRONMENT = {
     "address_source_token": "IDP_ADDRESS_SOURCE_TOKEN",
 }
 _BOOLEAN_ENVIRONMENT = {"development": "IDP_DEVELOPMENT"}
+_INTEGER_ENVIRONMENT = {"trusted_proxies": "IDP_TRUSTED_PROXIES"}
 
 
 def load_settings(
@@ -100,6 +119,9 @@ def load_settings(
     for name, variable in _BOOLEAN_ENVIRONMENT.items():
         if environ.get(variable):
             values[name] = environ[variable].strip().lower() in ("1", "true", "yes", "on")
+    for name, variable in _INTEGER_ENVIRONMENT.items():
+        if environ.get(variable):
+            values[name] = environ[variable].strip()
     values.update(overrides or {})
     known = {f.name for f in fields(Settings)}
     unknown = set(values) - known
@@ -107,13 +129,30 @@ def load_settings(
         raise ValueError(f"unknown settings: {', '.join(sorted(unknown))}")
     if "proofing_methods" in values:
         values["proofing_methods"] = tuple(values["proofing_methods"])
-    settings = Settings(**values)
+    values["trusted_proxies"] = _proxy_count(values.get("trusted_proxies", 0))
+    # Made absolute now: the data folder must not move if the process changes folder.
+    data_dir = Path(values.pop("data_dir", None) or default_data_dir(environ))
+    settings = Settings(**values, data_dir=data_dir.expanduser().absolute())
     if not 60 <= int(settings.session_idle_timeout) <= 3600:
         raise ValueError("session_idle_timeout must be between 60 and 3600 seconds (AAL2)")
-    return replace(settings, issuer=settings.issuer.rstrip("/"), data_dir=Path(settings.data_dir))
+    return replace(settings, issuer=settings.issuer.rstrip("/"))
+
+
+def _proxy_count(value: object) -> int:
+    text = str(value).strip()
+    if not text.isdigit() or int(text) > MAX_TRUSTED_PROXIES:
+        raise ValueError(
+            f"trusted_proxies (IDP_TRUSTED_PROXIES) must be a whole number from 0 to "
+            f"{MAX_TRUSTED_PROXIES}, the proxies in front of the provider"
+        )
+    return int(text)
 
 
 def _read_toml(name: str) -> dict[str, Any]:
     path = CONFIG_DIR / f"{name}.toml"
     with path.open("rb") as handle:
-        return tomllib.load(handle)
+        values = tomllib.load(handle)
+    if "data_dir" in values:
+        # A relative data folder in a config file is relative to the project folder.
+        values["data_dir"] = PROJECT_DIR / values["data_dir"]
+    return values

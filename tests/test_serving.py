@@ -3,21 +3,28 @@ run as a real process on 127.0.0.1."""
 
 from __future__ import annotations
 
+import base64
 import http.client
 import json
 import os
+import re
+import secrets
 import signal
+import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import psycopg
 import pytest
 from click.testing import CliRunner
 
 from idp.cli import main as cli
+from idp.serving import SHUTDOWN_GRACE
 from tests.conftest import LiveServer, _free_port
 
 
@@ -61,28 +68,44 @@ def _wait_until_workers_ready(served: Served, workers: int, timeout: float = 60.
     pytest.fail("the workers did not load the app in time")
 
 
-@pytest.fixture
-def served(live_server: LiveServer, tmp_path: Path) -> Iterator[Served]:
+def start_serving(
+    live_server: LiveServer,
+    tmp_path: Path,
+    workers: int = 2,
+    options: tuple[str, ...] = (),
+    **env: str,
+) -> Served:
+    """``idp serve`` in a process of its own, on a free port, logging to a file."""
     port = _free_port()
-    env = {**os.environ, **live_server.env(), "IDP_ISSUER": f"http://127.0.0.1:{port}"}
-    log = tmp_path / "serve.log"
+    environ = {**os.environ, **live_server.env(), "IDP_ISSUER": f"http://127.0.0.1:{port}", **env}
+    command = [sys.executable, "-m", "idp.cli", "serve", "--port", str(port)]
+    log = tmp_path / f"serve-{port}.log"
     with log.open("wb") as out:
         process = subprocess.Popen(
-            [sys.executable, "-m", "idp.cli", "serve", "--port", str(port), "--workers", "2"],
-            env=env,
+            [*command, "--workers", str(workers), *options],
+            env=environ,
             stdout=out,
             stderr=subprocess.STDOUT,
         )
-    socket = live_server.data_dir.resolve() / "run" / f"workers-{port}.sock"
-    result = Served(process, port, log, socket)
+    worker_socket = Path(environ["IDP_DATA_DIR"]).resolve() / "run" / f"workers-{port}.sock"
+    return Served(process, port, log, worker_socket)
+
+
+def stop_serving(served: Served) -> None:
+    if served.process.poll() is None:
+        served.process.kill()
+        served.process.wait()
+
+
+@pytest.fixture
+def served(live_server: LiveServer, tmp_path: Path) -> Iterator[Served]:
+    result = start_serving(live_server, tmp_path)
     try:
         _wait_until_serving(result)
         _wait_until_workers_ready(result, 2)
         yield result
     finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
+        stop_serving(result)
 
 
 def test_keeps_connections_alive_and_logs_paths_without_query_strings(served: Served) -> None:
@@ -155,3 +178,191 @@ def test_a_data_folder_too_long_for_a_socket_is_refused(
     result = CliRunner().invoke(cli, ["serve", "--port", str(_free_port())], env=env)
     assert result.exit_code == 2
     assert "too long for a Unix socket" in result.output
+
+
+# Each round starts a server, loads it and stops it; IDP_TEST_SIGTERM_ROUNDS asks for more.
+SIGTERM_ROUNDS = int(os.environ.get("IDP_TEST_SIGTERM_ROUNDS", "5"))
+WORKER_PID = re.compile(r"spawned uWSGI (?:master process|worker \d+|http \d+) \(pid: (\d+)")
+
+
+class Load:
+    """Clients that keep sending requests that use the database until told to stop."""
+
+    def __init__(self, port: int, clients: int = 4) -> None:
+        self.port = port
+        self.stopping = threading.Event()
+        self.answered = 0
+        self.threads = [threading.Thread(target=self._run, daemon=True) for _ in range(clients)]
+        for thread in self.threads:
+            thread.start()
+
+    def _run(self) -> None:
+        requests = [
+            ("GET", "/.well-known/jwks.json", None),
+            ("GET", "/sign-in", None),
+            ("POST", "/token", b"grant_type=authorization_code&code=nope"),
+        ]
+        while not self.stopping.is_set():
+            for method, path, body in requests:
+                try:
+                    conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=5)
+                    conn.request(
+                        method,
+                        path,
+                        body=body,
+                        headers={"Content-Type": "application/x-www-form-urlencoded"},
+                    )
+                    conn.getresponse().read()
+                    conn.close()
+                    self.answered += 1
+                except OSError:
+                    time.sleep(0.01)
+
+    def stop(self) -> None:
+        self.stopping.set()
+        for thread in self.threads:
+            thread.join(timeout=10)
+
+
+def _token_request(port: int) -> None:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    body = f"grant_type=authorization_code&code=x&client_id=urn:gov:{secrets.token_hex(4)}"
+    try:
+        conn.request(
+            "POST",
+            "/token",
+            body=body,
+            headers={"Content-Type": "application/x-www-form-urlencoded"},
+        )
+        conn.getresponse().read()
+    except OSError:
+        pass
+
+
+def _port_is_free(port: int) -> bool:
+    with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def _alive(pid: int) -> bool:
+    """True while ``pid`` runs; a zombie, dead but not yet reaped, is not alive."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except FileNotFoundError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
+
+
+def assert_nothing_left(served: Served, processes: list[int]) -> None:
+    """The master, its workers and its router are gone, with the port and the socket."""
+    deadline = time.monotonic() + 5
+    while any(_alive(pid) for pid in processes) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not [pid for pid in processes if _alive(pid)], "processes outlived the server"
+    assert _port_is_free(served.port)
+    assert not served.socket.exists()
+
+
+@pytest.mark.parametrize("attempt", range(SIGTERM_ROUNDS))
+def test_sigterm_under_load_stops_within_the_grace_period(
+    live_server: LiveServer, tmp_path: Path, attempt: int
+) -> None:
+    served = start_serving(live_server, tmp_path, workers=3)
+    try:
+        _wait_until_serving(served)
+        _wait_until_workers_ready(served, 3)
+        children = [int(pid) for pid in WORKER_PID.findall(served.log.read_text())]
+        assert len(children) == 5, served.log_lines()[-30:]
+        load = Load(served.port)
+        time.sleep(1.5)
+        started = time.monotonic()
+        served.process.send_signal(signal.SIGTERM)
+        try:
+            served.process.wait(timeout=SHUTDOWN_GRACE + 10)
+        except subprocess.TimeoutExpired:
+            pytest.fail(
+                f"idp serve still running {SHUTDOWN_GRACE + 10} s after SIGTERM:\n"
+                + "\n".join(served.log_lines()[-30:])
+            )
+        finally:
+            load.stop()
+        elapsed = time.monotonic() - started
+        assert load.answered > 0
+        assert elapsed < SHUTDOWN_GRACE, "\n".join(served.log_lines()[-30:])
+        assert_nothing_left(served, children)
+    finally:
+        stop_serving(served)
+
+
+def test_a_request_stuck_in_the_database_cannot_hold_the_port_past_the_grace_period(
+    live_server: LiveServer, tmp_path: Path
+) -> None:
+    grace = 6
+    served = start_serving(live_server, tmp_path, options=("--shutdown-grace", str(grace)))
+    try:
+        _wait_until_serving(served)
+        _wait_until_workers_ready(served, 2)
+        children = [int(pid) for pid in WORKER_PID.findall(served.log.read_text())]
+        with psycopg.connect(live_server.database_url) as locker:
+            # A token request looks its client up in this table, and waits for the lock.
+            locker.execute("LOCK TABLE agencies IN ACCESS EXCLUSIVE MODE")
+            threading.Thread(target=_token_request, args=(served.port,), daemon=True).start()
+            time.sleep(1.5)
+            started = time.monotonic()
+            served.process.send_signal(signal.SIGTERM)
+            try:
+                served.process.wait(timeout=grace + 20)
+            except subprocess.TimeoutExpired:
+                pytest.fail(f"idp serve still running {grace + 20} s after SIGTERM")
+            finally:
+                locker.rollback()
+            elapsed = time.monotonic() - started
+        assert elapsed < grace + 2, elapsed
+        assert "did not stop" in served.log.read_text()
+        assert_nothing_left(served, children)
+    finally:
+        stop_serving(served)
+
+
+def test_sigterm_while_the_workers_start_stops_within_the_grace_period(
+    live_server: LiveServer, tmp_path: Path
+) -> None:
+    """A worker still loading the app misses uWSGI's stop signal, and the master would
+    wait for it for ever."""
+    grace = 5
+    served = start_serving(live_server, tmp_path, options=("--shutdown-grace", str(grace)))
+    try:
+        deadline = time.monotonic() + 60
+        # As soon as one worker is ready, the other is most likely still loading.
+        while "WSGI app 0 (mountpoint='') ready" not in served.log.read_text():
+            assert served.process.poll() is None and time.monotonic() < deadline
+            time.sleep(0.01)
+        started = time.monotonic()
+        served.process.send_signal(signal.SIGTERM)
+        try:
+            served.process.wait(timeout=grace + 20)
+        except subprocess.TimeoutExpired:
+            pytest.fail(f"idp serve still running {grace + 20} s after SIGTERM")
+        assert time.monotonic() - started < grace + 2
+        children = [int(pid) for pid in WORKER_PID.findall(served.log.read_text())]
+        assert_nothing_left(served, children)
+    finally:
+        stop_serving(served)
+
+
+def test_serve_refuses_a_database_sealed_under_another_key(
+    live_server: LiveServer, tmp_path: Path
+) -> None:
+    stray = base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()
+    served = start_serving(live_server, tmp_path, IDP_MASTER_KEY=stray)
+    try:
+        assert served.process.wait(timeout=60) == 1
+        assert "sealed under another master key" in served.log.read_text()
+        assert "spawned uWSGI" not in served.log.read_text()
+    finally:
+        stop_serving(served)

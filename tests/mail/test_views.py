@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import secrets
-from pathlib import Path
 
 import pytest
 from flask import Flask
@@ -22,10 +21,15 @@ def test_outbox_page_is_not_found_outside_development(live_server: LiveServer) -
 
 
 @pytest.fixture(scope="module")
-def development_app(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Flask:
-    data_dir: Path = tmp_path_factory.mktemp("dev-data")
+def development_app(live_server: LiveServer) -> Flask:
+    # The live server's data folder: the database is sealed under its master key.
     return create_app(
-        {"database_url": database_url, "data_dir": data_dir, "testing": True, "development": True}
+        {
+            "database_url": live_server.database_url,
+            "data_dir": live_server.data_dir,
+            "testing": True,
+            "development": True,
+        }
     )
 
 
