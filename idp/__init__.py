@@ -10,7 +10,7 @@ from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from idp import db, health, limits, mail, maintenance, proofing
+from idp import db, health, limits, logs, mail, maintenance, proofing
 from idp.accounts import repository as account_repository
 from idp.accounts.service import Account
 from idp.accounts.templating import register_template_helpers
@@ -28,6 +28,7 @@ from idp.settings import Settings, load_settings
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """Build the app: settings → database → sessions and sign-in → OIDC → blueprints."""
     settings = load_settings(test_config)
+    logs.configure(settings.log_format)
     app = Flask(__name__)
     _configure(app, settings)
 
@@ -71,7 +72,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(signup_bp)
     app.register_blueprint(recovery_bp)
     app.register_blueprint(deletion_bp)
-    health.init_app(app, {"redis": limiter.storage.check} if settings.redis_url else {})
+    readiness = {"master_key": health.master_key_matches(master_key)}
+    if settings.redis_url:
+        readiness["redis"] = limiter.storage.check
+    health.init_app(app, readiness)
     register_template_helpers(app)
     for endpoint in ("oidc.token", "oidc.userinfo", "oidc.logout"):
         csrf.exempt(app.view_functions[endpoint])

@@ -21,7 +21,7 @@ from idp.oidc import repository as oidc_repository
 from idp.oidc.agencies import validate_jwks
 from idp.oidc.models import SUPPORTED_SCOPES, default_allowed_scopes
 from idp.sealing import MasterKeyError, check_master_key, load_master_key
-from idp.serving import SHUTDOWN_GRACE, default_workers, run_server
+from idp.serving import SHUTDOWN_GRACE, default_workers, deployment_problems, run_server
 from idp.settings import Settings, load_settings
 
 
@@ -295,7 +295,26 @@ def letters_export(output: Path | None) -> None:
 def serve(host: str, port: int, workers: int | None, threads: int, shutdown_grace: int) -> None:
     """Serve the provider. ``IDP_ISSUER`` sets the issuer; it defaults to this URL."""
     os.environ.setdefault("IDP_ISSUER", f"http://{host}:{port}")
-    sys.exit(run_server(host, port, workers or default_workers(), threads, shutdown_grace))
+    workers = workers or default_workers()
+    static_folder = Path(__file__).resolve().parent / "static"
+    problems = deployment_problems(load_settings(), workers, static_folder)
+    if problems:
+        raise click.ClickException("idp serve cannot start:\n- " + "\n- ".join(problems))
+    sys.exit(run_server(host, port, workers, threads, shutdown_grace))
+
+
+@main.command()
+@click.option("--workers", type=click.IntRange(1, 512), help="as for idp serve")
+def check(workers: int | None) -> None:
+    """Check a production configuration before start: https issuer, keys from the
+    environment or private files, Redis with several workers, the trusted proxies, the
+    database and its master key, and the SMTP server."""
+    from idp.checks import production_problems
+
+    problems = production_problems(load_settings(), workers or default_workers())
+    if problems:
+        raise click.ClickException("\n- ".join(["the configuration is not ready:", *problems]))
+    click.echo("the configuration is ready for production")
 
 
 @main.command()

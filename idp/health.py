@@ -13,11 +13,13 @@ Neither endpoint uses the session, so probes store nothing.
 
 from __future__ import annotations
 
+import hmac
 from collections.abc import Callable
 
 from flask import Blueprint, Flask, Response, current_app, jsonify
 
 from idp.db import get_database
+from idp.sealing import MasterKey, recorded_check_value
 
 bp = Blueprint("health", __name__)
 
@@ -60,3 +62,15 @@ def _database_answers() -> bool:
     with get_database().pool.connection(timeout=2) as conn:
         row = conn.execute("SELECT 1 AS one").fetchone()
     return row is not None
+
+
+def master_key_matches(key: MasterKey) -> Check:
+    """A check that the database is sealed under ``key``: the check value it recorded
+    is this key's."""
+
+    def check() -> bool:
+        with get_database().pool.connection(timeout=2) as conn:
+            recorded = recorded_check_value(conn)
+        return recorded is not None and hmac.compare_digest(recorded, key.check_value())
+
+    return check

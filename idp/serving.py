@@ -24,6 +24,7 @@ from typing import Any
 import click
 import pyuwsgi
 
+from idp.assets import missing_assets
 from idp.db import Database, resolve_database_url
 from idp.keyfiles import secret_key
 from idp.migrate import apply_migrations
@@ -148,6 +149,23 @@ def run_server(
     prepare_first_start(settings)
     arguments = uwsgi_arguments(host, port, workers, threads, socket)
     return supervise(lambda: pyuwsgi.run(arguments), shutdown_grace, cleanup=[socket])
+
+
+def deployment_problems(settings: Settings, workers: int, static_folder: Path) -> list[str]:
+    """Why ``idp serve`` must not start with ``settings`` and ``workers``, if anything."""
+    problems = []
+    missing = missing_assets(static_folder)
+    if missing:
+        problems.append(
+            f"the pages' styles and scripts are missing ({', '.join(missing)}): run "
+            "`make static` in a checkout, or install from a wheel built with `pip wheel .`"
+        )
+    if workers > 1 and not settings.redis_url:
+        problems.append(
+            f"{workers} workers need REDIS_URL: without Redis each worker keeps its own "
+            "sign-in throttling counters, which multiplies every limit by the workers"
+        )
+    return problems
 
 
 def prepare_first_start(settings: Settings) -> None:

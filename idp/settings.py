@@ -73,6 +73,7 @@ class Settings:
     # Proxies in front of the provider whose X-Forwarded-For/-Proto are believed: 0
     # trusts none, 1 the nearest one (the load balancer), and so on.
     trusted_proxies: int = 0
+    log_format: str = "text"
 
     @property
     def secure_cookies(self) -> bool:
@@ -98,6 +99,7 @@ _ENVIRONMENT = {
     "death_records_token": "IDP_DEATH_RECORDS_TOKEN",
     "address_source_url": "IDP_ADDRESS_SOURCE_URL",
     "address_source_token": "IDP_ADDRESS_SOURCE_TOKEN",
+    "log_format": "IDP_LOG_FORMAT",
 }
 _BOOLEAN_ENVIRONMENT = {"development": "IDP_DEVELOPMENT"}
 _INTEGER_ENVIRONMENT = {"trusted_proxies": "IDP_TRUSTED_PROXIES"}

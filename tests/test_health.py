@@ -34,7 +34,7 @@ def test_a_live_process_is_healthy(live_server: LiveServer) -> None:
 def test_ready_when_the_database_answers(live_server: LiveServer) -> None:
     status, body = _get(live_server, "/readyz")
     assert status == 200
-    assert body == {"status": "ready", "checks": {"database": "ok"}}
+    assert body == {"status": "ready", "checks": {"database": "ok", "master_key": "ok"}}
 
 
 def test_not_ready_while_redis_is_unreachable(live_server: LiveServer) -> None:
@@ -42,7 +42,7 @@ def test_not_ready_while_redis_is_unreachable(live_server: LiveServer) -> None:
     server = another_server(live_server, "127.0.0.1", redis_url="redis://127.0.0.1:9/0")
     status, body = _get(server, "/readyz")
     assert status == 503
-    assert body["checks"] == {"database": "ok", "redis": "failed"}
+    assert body["checks"] == {"database": "ok", "master_key": "ok", "redis": "failed"}
     assert _get(server, "/healthz")[0] == 200  # alive, only not ready
 
 
@@ -51,7 +51,7 @@ def test_ready_with_redis_when_it_answers(live_server: LiveServer) -> None:
     server = another_server(live_server, "127.0.0.1", redis_url=REDIS)
     assert _get(server, "/readyz") == (
         200,
-        {"status": "ready", "checks": {"database": "ok", "redis": "ok"}},
+        {"status": "ready", "checks": {"database": "ok", "master_key": "ok", "redis": "ok"}},
     )
 
 
@@ -61,3 +61,12 @@ def test_probes_store_no_session(live_server: LiveServer) -> None:
         _get(live_server, "/readyz")
         _get(live_server, "/healthz")
     assert _session_rows(live_server) == before
+
+
+def test_not_ready_under_another_master_key(live_server: LiveServer) -> None:
+    from idp.health import master_key_matches
+    from idp.sealing import MasterKey
+
+    with live_server.app.app_context():
+        assert master_key_matches(live_server.app.extensions["idp.master_key"])()
+        assert not master_key_matches(MasterKey(bytes(32)))()

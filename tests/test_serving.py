@@ -23,8 +23,10 @@ import psycopg
 import pytest
 from click.testing import CliRunner
 
+import idp
 from idp.cli import main as cli
-from idp.serving import SHUTDOWN_GRACE
+from idp.serving import SHUTDOWN_GRACE, deployment_problems
+from idp.settings import Settings
 from tests.conftest import LiveServer, _free_port
 
 
@@ -68,6 +70,9 @@ def _wait_until_workers_ready(served: Served, workers: int, timeout: float = 60.
     pytest.fail("the workers did not load the app in time")
 
 
+STATIC = Path(idp.__file__).resolve().parent / "static"
+
+
 def start_serving(
     live_server: LiveServer,
     tmp_path: Path,
@@ -78,6 +83,10 @@ def start_serving(
     """``idp serve`` in a process of its own, on a free port, logging to a file."""
     port = _free_port()
     environ = {**os.environ, **live_server.env(), "IDP_ISSUER": f"http://127.0.0.1:{port}", **env}
+    if workers > 1 and "REDIS_URL" not in env:
+        if not os.environ.get("REDIS_URL_FOR_TESTS"):
+            pytest.skip("several workers need Redis: REDIS_URL_FOR_TESTS unset")
+        environ["REDIS_URL"] = os.environ["REDIS_URL_FOR_TESTS"]
     command = [sys.executable, "-m", "idp.cli", "serve", "--port", str(port)]
     log = tmp_path / f"serve-{port}.log"
     with log.open("wb") as out:
@@ -175,7 +184,9 @@ def test_a_data_folder_too_long_for_a_socket_is_refused(
 ) -> None:
     deep = tmp_path / ("d" * 100)
     env = {**live_server.env(), "IDP_DATA_DIR": str(deep)}
-    result = CliRunner().invoke(cli, ["serve", "--port", str(_free_port())], env=env)
+    result = CliRunner().invoke(
+        cli, ["serve", "--port", str(_free_port()), "--workers", "1"], env=env
+    )
     assert result.exit_code == 2
     assert "too long for a Unix socket" in result.output
 
@@ -366,3 +377,24 @@ def test_serve_refuses_a_database_sealed_under_another_key(
         assert "spawned uWSGI" not in served.log.read_text()
     finally:
         stop_serving(served)
+
+
+def test_serve_refuses_several_workers_without_redis(
+    live_server: LiveServer, tmp_path: Path
+) -> None:
+    environ = {**os.environ, **live_server.env()}
+    environ.pop("REDIS_URL", None)
+    done = subprocess.run(
+        [sys.executable, "-m", "idp.cli", "serve", "--port", str(_free_port()), "--workers", "2"],
+        env=environ, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert done.returncode != 0
+    assert "2 workers need REDIS_URL" in done.stderr
+
+
+def test_missing_assets_and_redis_are_named(tmp_path: Path) -> None:
+    problems = deployment_problems(Settings(), 2, tmp_path)
+    assert len(problems) == 2
+    assert "uswds/css/uswds.min.css" in problems[0] and "REDIS_URL" in problems[1]
+    assert deployment_problems(Settings(redis_url="redis://x"), 2, STATIC) == []
+    assert deployment_problems(Settings(), 1, STATIC) == []
