@@ -4,7 +4,7 @@ Each test draws requests from Hypothesis strategies: the parameters an endpoint 
 with valid, malformed, huge and non-UTF-8 values, plus parameters it does not know.
 Every answer must be below 500, and nothing may reach the app's error log.
 
-``IDP_FUZZ_EXAMPLES`` sets the examples per test: 30 by default, for ``make test``;
+``IDP_FUZZ_EXAMPLES`` sets the examples per test: 20 by default, for ``make test``;
 ``IDP_FUZZ_EXAMPLES=250`` runs over 10,000 cases in all, nightly-style. The number of
 requests made is reported at the end of the run.
 """
@@ -24,7 +24,7 @@ from flask.testing import FlaskClient
 from idp import create_app
 from tests.conftest import LiveServer, Person, make_person
 
-EXAMPLES = int(os.environ.get("IDP_FUZZ_EXAMPLES", "30"))
+EXAMPLES = int(os.environ.get("IDP_FUZZ_EXAMPLES", "20"))
 
 
 @dataclass
@@ -43,7 +43,7 @@ class _ErrorCatcher(logging.Handler):
         TALLY.errors.append(f"{record.name}: {record.getMessage()[:200]}")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")  # its error catcher must not hear other tests' errors
 def fuzz_app(live_server: LiveServer) -> Iterator[Flask]:
     """The provider on the test database, with CSRF checks off so that fuzzed forms
     reach the code behind them rather than stopping at a missing token."""
@@ -64,7 +64,7 @@ def fuzz_app(live_server: LiveServer) -> Iterator[Flask]:
     root.removeHandler(catcher)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def signed_in(fuzz_app: Flask, live_server: LiveServer) -> tuple[FlaskClient, Person]:
     """A test client signed in with a password and an authentication-app code."""
     person = make_person(live_server)
@@ -90,3 +90,5 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
             if not TALLY.errors
             else f"fuzzing: {TALLY.requests} requests, {len(TALLY.errors)} errors logged"
         )
+        for error in TALLY.errors[:5]:
+            terminalreporter.write_line(f"  logged: {error}")
