@@ -109,9 +109,13 @@ def load_settings(
     overrides: Mapping[str, Any] | None = None, environ: Mapping[str, str] | None = None
 ) -> Settings:
     """Build settings from ``config/default.toml``, the optional ``IDP_CONFIG`` file,
-    the environment, then ``overrides`` (used by tests)."""
+    the environment, then ``overrides`` (used by tests).
+
+    An installed wheel has no ``config/`` folder: ``Settings``' own defaults are the
+    same as ``config/default.toml``'s (a test keeps them so), and are used then."""
     environ = os.environ if environ is None else environ
-    values: dict[str, Any] = _read_toml("default")
+    has_defaults = (CONFIG_DIR / "default.toml").is_file()
+    values: dict[str, Any] = _read_toml("default") if has_defaults else {}
     extra = environ.get("IDP_CONFIG")
     if extra:
         values.update(_read_toml(extra))

@@ -46,3 +46,15 @@ def test_no_proxy_is_trusted_by_default() -> None:
 def test_a_bad_proxy_count_is_refused(value: str) -> None:
     with pytest.raises(ValueError, match="IDP_TRUSTED_PROXIES"):
         load_settings(environ={"IDP_TRUSTED_PROXIES": value})
+
+
+def test_the_settings_defaults_are_the_default_files() -> None:
+    """An installed wheel has no config folder and starts from ``Settings``' defaults."""
+    import tomllib
+
+    from idp.settings import CONFIG_DIR, Settings
+
+    with (CONFIG_DIR / "default.toml").open("rb") as handle:
+        written = tomllib.load(handle)
+    defaults = Settings()
+    assert {name: getattr(defaults, name) for name in written} == written
