@@ -170,3 +170,12 @@ class Browser:
 def redirect_params(response: requests.Response) -> dict[str, str]:
     query = parse_qs(urlsplit(response.headers["Location"]).query)
     return {k: v[0] for k, v in query.items()}
+
+
+def process_alive(pid: int) -> bool:
+    """True while ``pid`` runs; a zombie, dead but not yet reaped, is not alive."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except FileNotFoundError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"

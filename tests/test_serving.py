@@ -28,6 +28,7 @@ from idp.cli import main as cli
 from idp.serving import SHUTDOWN_GRACE, deployment_problems
 from idp.settings import Settings
 from tests.conftest import LiveServer, _free_port
+from tests.support import process_alive
 
 
 @dataclass
@@ -260,21 +261,12 @@ def _port_is_free(port: int) -> bool:
     return True
 
 
-def _alive(pid: int) -> bool:
-    """True while ``pid`` runs; a zombie, dead but not yet reaped, is not alive."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except FileNotFoundError:
-        return False
-    return stat.rsplit(")", 1)[1].split()[0] != "Z"
-
-
 def assert_nothing_left(served: Served, processes: list[int]) -> None:
     """The master, its workers and its router are gone, with the port and the socket."""
     deadline = time.monotonic() + 5
-    while any(_alive(pid) for pid in processes) and time.monotonic() < deadline:
+    while any(process_alive(pid) for pid in processes) and time.monotonic() < deadline:
         time.sleep(0.1)
-    assert not [pid for pid in processes if _alive(pid)], "processes outlived the server"
+    assert not [pid for pid in processes if process_alive(pid)], "processes outlived the server"
     assert _port_is_free(served.port)
     assert not served.socket.exists()
 

@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.support import process_alive
+
 # Runs supervise() in a process of its own: it forks and installs signal handlers. The
 # child writes its pid, and the pid of a process it started, to the file named first.
 SUPERVISED = """
@@ -40,15 +42,6 @@ def child():
 
 sys.exit(supervise(child, grace=1.5, cleanup=[pids.with_suffix(".sock")]))
 """
-
-
-def _alive(pid: int) -> bool:
-    """True while ``pid`` runs; a zombie, dead but not yet reaped, is not alive."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except FileNotFoundError:
-        return False
-    return stat.rsplit(")", 1)[1].split()[0] != "Z"
 
 
 _STARTED: list[subprocess.Popen[bytes]] = []
@@ -85,9 +78,9 @@ def _read(pids: Path) -> list[int]:
 
 def _gone(pids: list[int], timeout: float = 5.0) -> bool:
     deadline = time.monotonic() + timeout
-    while any(_alive(pid) for pid in pids) and time.monotonic() < deadline:
+    while any(process_alive(pid) for pid in pids) and time.monotonic() < deadline:
         time.sleep(0.05)
-    return not any(_alive(pid) for pid in pids)
+    return not any(process_alive(pid) for pid in pids)
 
 
 def test_a_child_that_ignores_sigterm_is_killed_with_its_group(tmp_path: Path) -> None:
@@ -106,7 +99,7 @@ def test_a_child_that_stops_gives_its_status_at_once(tmp_path: Path) -> None:
     process.send_signal(signal.SIGTERM)
     assert process.wait(timeout=10) == 0
     assert time.monotonic() - started < 1.4
-    assert not _alive(pids[0])
+    assert not process_alive(pids[0])
     assert (tmp_path / "pids.sock").exists()
 
 

@@ -16,15 +16,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import _free_port
-
-
-def _alive(pid: int) -> bool:
-    """True while ``pid`` runs; a zombie, dead but not yet reaped, is not alive."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except FileNotFoundError:
-        return False
-    return stat.rsplit(")", 1)[1].split()[0] != "Z"
+from tests.support import process_alive
 
 
 @pytest.fixture
@@ -64,16 +56,16 @@ def test_stopping_the_development_server_stops_its_database(
             assert time.monotonic() < deadline, "idp dev did not start in time"
             time.sleep(0.3)
         postmaster = int((data_dir / "pgdata" / "postmaster.pid").read_text().split()[0])
-        assert _alive(postmaster)
+        assert process_alive(postmaster)
         process.send_signal(stop)
         assert process.wait(timeout=60) == 0, log.read_text(errors="replace")[-3000:]
         deadline = time.monotonic() + 30
-        while _alive(postmaster) and time.monotonic() < deadline:
+        while process_alive(postmaster) and time.monotonic() < deadline:
             time.sleep(0.2)
-        assert not _alive(postmaster), "the embedded PostgreSQL is still running"
+        assert not process_alive(postmaster), "the embedded PostgreSQL is still running"
     finally:
         if process.poll() is None:
             process.kill()
             process.wait()
-        if postmaster is not None and _alive(postmaster):
+        if postmaster is not None and process_alive(postmaster):
             os.kill(postmaster, signal.SIGTERM)
