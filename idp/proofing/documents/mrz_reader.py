@@ -39,9 +39,12 @@ from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Literal, Protocol
+from functools import partial
+from typing import Any, Literal, Protocol
 
-from PIL import Image, ImageChops, ImageFilter, ImageOps
+import numpy as np
+from numpy.typing import NDArray
+from PIL import Image, ImageFilter, ImageOps
 
 from idp.proofing.documents.mrz import (
     LINE_LENGTH,
@@ -693,35 +696,53 @@ def find_mrz_lines(photo: Image.Image) -> list[Image.Image] | None:
 def _ink_mask(grey: Image.Image) -> Image.Image:
     """White where something is darker than the paper around it (a black-hat filter):
     print, not the shadow or the desk around the document."""
-    closed = grey.filter(ImageFilter.MaxFilter(9)).filter(ImageFilter.MinFilter(9))
-    hat = ImageChops.subtract(closed, grey)
-    return hat.point(lambda v: 255 if v > 40 else 0)
+    pixels = np.asarray(grey)
+    closed = _square(_square(pixels, 4, np.maximum), 4, np.minimum)
+    hat = closed.astype(np.int16) - pixels
+    return Image.fromarray(np.where(hat > 40, 255, 0).astype(np.uint8))
 
 
-def _skew_angles(ink: Image.Image) -> list[float]:
+def _square(pixels: NDArray[np.uint8], radius: int, pick: Any) -> NDArray[np.uint8]:
+    """``pick`` (``np.maximum`` or ``np.minimum``) over the square of ``radius`` around each
+    pixel, edges repeated: PIL's ``MaxFilter``/``MinFilter``, in two passes of one
+    dimension each, which is some thirty times faster at this size."""
+    height, width = pixels.shape
+    for axis in (0, 1):
+        padded = np.pad(pixels, [(radius, radius) if a == axis else (0, 0) for a in (0, 1)], "edge")
+        length = height if axis == 0 else width
+        result = padded.take(range(0, length), axis=axis)
+        for offset in range(1, 2 * radius + 1):
+            result = pick(result, padded.take(range(offset, offset + length), axis=axis))
+        pixels = result
+    return pixels
+
+
+def _skew_angles(ink: Image.Image) -> Iterator[float]:
     """Rotations, in degrees, that make lines of print in ``ink`` horizontal, best first.
 
     Each is a peak of the sharpness of the rows' profile, at most ``_MAX_ANGLES`` of
     them. The best may be another document's, a printed page beside the passport, so
-    ``find_mrz_lines`` tries each until one shows a zone.
+    ``find_mrz_lines`` tries each until one shows a zone. The peaks are found on a copy
+    at half the size (a quarter of the pixels to turn), and each is refined on ``ink``
+    only when it is tried.
     """
-
-    def sharpness(angle: float) -> float:
-        turned = ink.rotate(angle, resample=Image.Resampling.BILINEAR, expand=True)
-        rows = turned.resize((1, turned.height), Image.Resampling.BOX).tobytes()
-        return sum(v * v for v in rows) / len(rows)
-
+    half = ink.reduce(2)
     coarse = [a / 2 for a in range(-2 * _MAX_TILT, 2 * _MAX_TILT + 1)]
-    scores = [sharpness(angle) for angle in coarse]
+    scores = [_sharpness(half, angle) for angle in coarse]
     peaks = [
         i
         for i, score in enumerate(scores)
         if score >= max(scores[max(0, i - 2) : i + 3])  # the best within a degree
     ]
     peaks.sort(key=scores.__getitem__, reverse=True)
-    return [
-        max((coarse[i] + a / 10 for a in range(-5, 6)), key=sharpness) for i in peaks[:_MAX_ANGLES]
-    ]
+    for i in peaks[:_MAX_ANGLES]:
+        yield max((coarse[i] + a / 10 for a in range(-5, 6)), key=partial(_sharpness, ink))
+
+
+def _sharpness(ink: Image.Image, angle: float) -> float:
+    turned = ink.rotate(angle, resample=Image.Resampling.BILINEAR, expand=True)
+    rows = turned.resize((1, turned.height), Image.Resampling.BOX).tobytes()
+    return sum(v * v for v in rows) / len(rows)
 
 
 def _text_bands(ink: Image.Image) -> list[tuple[int, int, int, int]]:
