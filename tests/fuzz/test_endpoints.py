@@ -153,13 +153,12 @@ def _headers(value: str | None) -> dict[str, str]:
 @given(body=query(TOKEN), header=authorization)
 def test_token(fuzz_app: Flask, body: bytes, header: str | None) -> None:
     client = fuzz_app.test_client()
-    try:
-        headers = _headers(header)
-        response = client.post(
-            "/token", data=body, headers=headers, content_type="application/x-www-form-urlencoded"
-        )
-    except UnicodeEncodeError:  # a header that HTTP cannot carry never reaches a server
-        return
+    response = client.post(
+        "/token",
+        data=body,
+        headers=_headers(header),
+        content_type="application/x-www-form-urlencoded",
+    )
     check(response)
 
 
@@ -168,16 +167,13 @@ def test_token(fuzz_app: Flask, body: bytes, header: str | None) -> None:
 @given(header=authorization, body=query(["access_token"]))
 def test_userinfo(fuzz_app: Flask, method: str, header: str | None, body: bytes) -> None:
     client = fuzz_app.test_client()
-    try:
-        if method == "GET":
-            response = client.get(
-                "/userinfo", headers=_headers(header), query_string=body.decode("ascii")
-            )
-        else:
-            response = client.post("/userinfo", headers=_headers(header), data=body,
-                                   content_type="application/x-www-form-urlencoded")  # fmt: skip
-    except UnicodeEncodeError:
-        return
+    if method == "GET":
+        response = client.get(
+            "/userinfo", headers=_headers(header), query_string=body.decode("ascii")
+        )
+    else:
+        response = client.post("/userinfo", headers=_headers(header), data=body,
+                               content_type="application/x-www-form-urlencoded")  # fmt: skip
     check(response)
 
 
