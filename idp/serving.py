@@ -39,6 +39,12 @@ REQUEST_BUFFER = 65535
 # sun_path holds 108 bytes on Linux, the terminating NUL included.
 MAX_SOCKET_PATH = 107
 
+# Connections waiting for a worker: each of the router's and the workers' sockets queues
+# up to this many (or the kernel's net.core.somaxconn, if lower). uWSGI's default of 100
+# is too few for a burst of sign-ins: a request beyond it found its connection closed
+# without an answer.
+LISTEN_QUEUE = 1024
+
 # The access log holds the path only: never a query string (codes, states, hints).
 ACCESS_LOG_FORMAT = '%(addr) "%(method) %(var.PATH_INFO)" %(status) %(size) %(msecs)ms'
 
@@ -108,6 +114,7 @@ def uwsgi_arguments(host: str, port: int, workers: int, threads: int, socket: Pa
         "--single-interpreter",
         "--thunder-lock",
         f"--buffer-size={REQUEST_BUFFER}",
+        f"--listen={listen_queue()}",
         f"--log-format={ACCESS_LOG_FORMAT}",
         # A client that goes away mid-response is not an error of ours.
         "--ignore-sigpipe",
@@ -128,6 +135,15 @@ def uwsgi_arguments(host: str, port: int, workers: int, threads: int, socket: Pa
         # Workers die with the master, and so does the router.
         "--no-orphans",
     ]
+
+
+def listen_queue(somaxconn: Path = Path("/proc/sys/net/core/somaxconn")) -> int:
+    """:data:`LISTEN_QUEUE`, or the kernel's limit if lower (uWSGI refuses to start
+    when asked for more than the kernel allows)."""
+    try:
+        return min(LISTEN_QUEUE, int(somaxconn.read_text()))
+    except (OSError, ValueError):
+        return 128  # the kernel's default before Linux 5.4
 
 
 def default_workers() -> int:

@@ -15,6 +15,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,7 +26,7 @@ from click.testing import CliRunner
 
 import idp
 from idp.cli import main as cli
-from idp.serving import SHUTDOWN_GRACE, deployment_problems
+from idp.serving import LISTEN_QUEUE, SHUTDOWN_GRACE, deployment_problems, listen_queue
 from idp.settings import Settings
 from tests.conftest import LiveServer, _free_port
 from tests.support import process_alive
@@ -79,10 +80,12 @@ def start_serving(
     tmp_path: Path,
     workers: int = 2,
     options: tuple[str, ...] = (),
+    port: int | None = None,
     **env: str,
 ) -> Served:
-    """``idp serve`` in a process of its own, on a free port, logging to a file."""
-    port = _free_port()
+    """``idp serve`` in a process of its own, on ``port`` or a free one, logging to a
+    file."""
+    port = port or _free_port()
     environ = {**os.environ, **live_server.env(), "IDP_ISSUER": f"http://127.0.0.1:{port}", **env}
     if workers > 1 and "REDIS_URL" not in env:
         if not os.environ.get("REDIS_URL_FOR_TESTS"):
@@ -168,6 +171,45 @@ def test_oversized_body_gets_its_413_answer(served: Served, size: int) -> None:
     # The connection is still good for the next request.
     conn.request("GET", "/.well-known/jwks.json")
     assert conn.getresponse().status == 200
+
+
+def test_a_burst_of_people_beyond_uwsgis_default_queue_all_get_answers(served: Served) -> None:
+    """uWSGI queues 100 connections by default; the 101st found its connection closed
+    without an answer."""
+    people = 300
+    barrier = threading.Barrier(people)
+    statuses: list[int | str] = []
+
+    def visit() -> None:
+        conn = http.client.HTTPConnection("127.0.0.1", served.port, timeout=120)
+        barrier.wait()
+        try:
+            conn.request("GET", "/sign-in")
+            response = conn.getresponse()
+            response.read()
+            statuses.append(response.status)
+        except OSError as error:
+            statuses.append(type(error).__name__)
+        except http.client.HTTPException as error:
+            statuses.append(type(error).__name__)
+        finally:
+            conn.close()
+
+    threads = [threading.Thread(target=visit) for _ in range(people)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert Counter(statuses) == {200: people}
+
+
+def test_the_listen_queue_never_asks_for_more_than_the_kernel_allows(tmp_path: Path) -> None:
+    limit = tmp_path / "somaxconn"
+    limit.write_text("128\n")
+    assert listen_queue(limit) == 128
+    limit.write_text("4096\n")
+    assert listen_queue(limit) == LISTEN_QUEUE
+    assert listen_queue(tmp_path / "missing") == 128
 
 
 def test_sigterm_stops_the_server_and_removes_its_socket(served: Served) -> None:
