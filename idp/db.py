@@ -43,7 +43,22 @@ class Database:
             name="idp",
             # Fail a request within seconds, with a readable page, when the database is down.
             timeout=5,
+            # A connection held across a restart of PostgreSQL is dead: a round trip
+            # before each use finds it, and the pool replaces it instead of failing the
+            # request that would have used it.
+            check=self._check,
         )
+
+    def _check(self, conn: Connection) -> None:
+        try:
+            ConnectionPool.check_connection(conn)
+        except psycopg.Error:
+            # One dead connection means PostgreSQL restarted or the network dropped, so
+            # the others idle in the pool are dead too. Replace them all at once: the
+            # pool waits a second longer before each next try (1 s, 2 s, 4 s), and a
+            # request meeting several dead connections in turn would time out.
+            self.pool.check()
+            raise
 
     @contextmanager
     def transaction(self) -> Iterator[Connection]:
