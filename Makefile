@@ -10,8 +10,12 @@ USWDS     := idp/static/uswds/css/uswds.min.css
 run: $(INSTALLED) $(USWDS)
 	$(BIN)/idp dev
 
+# Two test processes, each with its own database, servers and browser: the suite spends
+# much of its time waiting on servers and browsers. PYTEST_WORKERS=0 runs it in one.
+PYTEST_WORKERS ?= 2
+
 test: $(INSTALLED) $(USWDS) system-packages
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist worksteal
 
 lint: $(INSTALLED)
 	$(BIN)/ruff check .

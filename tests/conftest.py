@@ -238,3 +238,26 @@ def another_server(live_server: LiveServer, host: str, **settings: Any) -> LiveS
     app = create_app(config)
     serve(app, port)
     return LiveServer(url, app, live_server.data_dir, live_server.database_url)
+
+
+# --- parallel runs (pytest-xdist) -------------------------------------------------------
+# Each worker process has its own database, servers and browser. The fuzz tests count
+# their requests in the worker that ran them; the controlling process adds them up.
+
+_FUZZ_FROM_WORKERS = {"requests": 0, "errors": 0}
+
+
+def pytest_testnodedown(node: Any, error: Any) -> None:
+    output = getattr(node, "workeroutput", {})
+    _FUZZ_FROM_WORKERS["requests"] += output.get("fuzz_requests", 0)
+    _FUZZ_FROM_WORKERS["errors"] += output.get("fuzz_errors", 0)
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    requests, errors = _FUZZ_FROM_WORKERS["requests"], _FUZZ_FROM_WORKERS["errors"]
+    if requests:
+        terminalreporter.write_line(
+            f"fuzzing: {requests} requests, none answered 5xx or logged an error"
+            if not errors
+            else f"fuzzing: {requests} requests, {errors} errors logged"
+        )

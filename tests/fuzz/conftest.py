@@ -83,6 +83,15 @@ def check(response: Any) -> None:
     assert not TALLY.errors, TALLY.errors
 
 
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """In a parallel run, hand this process's tally to the controlling process, which
+    reports the total (see tests/conftest.py)."""
+    output = getattr(session.config, "workeroutput", None)
+    if output is not None:
+        output["fuzz_requests"] = TALLY.requests
+        output["fuzz_errors"] = len(TALLY.errors)
+
+
 def pytest_terminal_summary(terminalreporter: Any) -> None:
     if TALLY.requests:
         terminalreporter.write_line(

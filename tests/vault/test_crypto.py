@@ -190,6 +190,8 @@ def test_each_holder_seal_is_different() -> None:
         (HOLDER_SECRET, "access-token"),
         (HOLDER_SECRET, ""),
     ],
+    # Fixed names: parallel workers must collect the same tests.
+    ids=["another-secret", "secret-with-a-character-more", "another-context", "no-context"],
 )
 def test_a_holder_seal_opens_with_its_secret_and_context_only(secret: str, context: str) -> None:
     blob = crypto.seal_for_holder(HOLDER_SECRET, PAYLOAD, "authorization-code")

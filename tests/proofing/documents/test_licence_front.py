@@ -464,4 +464,5 @@ def test_the_readings_of_one_photo_stop_at_their_time_budget() -> None:
     started = time.monotonic()
     result = check_licence_front(PHOTO, barcode(LICENCE), reader, detector=FixedFaces(), budget=0.3)
     assert result.reason == "front_reader_unavailable"
-    assert reader.reads == 2 and time.monotonic() - started < 2.0
+    # One read if preparing the photo took long (a busy machine), never a third.
+    assert 1 <= reader.reads <= 2 and time.monotonic() - started < 2.0
