@@ -21,7 +21,7 @@ from idp.oidc.agencies import AgencyDirectory
 from idp.oidc.keys import KeyRing, ensure_keys
 from idp.oidc.server import create_server
 from idp.sealing import SealError, load_master_key
-from idp.sessions import PostgresSessionInterface
+from idp.sessions import PostgresSessionInterface, refuse_unread_sessions
 from idp.settings import Settings, load_settings
 
 
@@ -40,6 +40,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.session_interface = PostgresSessionInterface(
         database, settings.session_idle_timeout, settings.session_absolute_timeout
     )
+    refuse_unread_sessions(app)
     _init_login(app)
     limiter = limits.init_app(app, settings)
     csrf = CSRFProtect(app)

@@ -20,7 +20,7 @@ import secrets
 import time
 from typing import Any
 
-from flask import Flask, Request, Response
+from flask import Flask, Request, Response, session
 from flask.sessions import SessionInterface, SessionMixin
 from itsdangerous import BadData, URLSafeTimedSerializer
 from psycopg.types.json import Jsonb
@@ -50,6 +50,9 @@ class ServerSession(CallbackDict[str, Any], SessionMixin):
         self.sid = sid
         self.modified = False
         self.rotated_from: str | None = None
+        # The browser sent a session that could not be read (the database was
+        # unreachable): the request is answered "unavailable", and nothing is saved.
+        self.unavailable = False
 
     def rotate(self) -> None:
         """Give this session a new id when it is next saved (call on sign-in)."""
@@ -78,8 +81,11 @@ class PostgresSessionInterface(SessionInterface):
         try:
             row = self._load(sid)
         except DATABASE_ERRORS:
-            # The view's own queries will answer with the "service unavailable" page.
-            return ServerSession()
+            # Answered with the "service unavailable" page (see refuse_unread_sessions),
+            # rather than as someone signed out whose form has expired.
+            unread = ServerSession()
+            unread.unavailable = True
+            return unread
         if row is None:
             return ServerSession()
         return ServerSession(row["data"], sid)
@@ -130,7 +136,7 @@ class PostgresSessionInterface(SessionInterface):
 
     def save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:
         assert isinstance(session, ServerSession)  # noqa: S101 - set by open_session
-        if not session.modified:
+        if not session.modified or session.unavailable:
             return
         signed = self._signed(app, session) if session else None
         try:
@@ -216,6 +222,19 @@ def purge_expired(conn: Connection, idle_lifetime: int, limit: int) -> int:
         {"idle": idle_lifetime, "n": limit},
     )
     return cursor.rowcount
+
+
+def refuse_unread_sessions(app: Flask) -> None:
+    """Answer "service unavailable" to a request whose session could not be read, before
+    anything else looks at it: its CSRF check would otherwise fail as "Form expired",
+    and the sign-in it belongs to would be lost. Call before CSRF protection is set up,
+    so that this check runs first."""
+
+    @app.before_request
+    def refuse() -> tuple[str, int, dict[str, str]] | None:
+        if getattr(session, "unavailable", False):
+            return unavailable_page(), 503, {"Retry-After": "5"}
+        return None
 
 
 def unavailable_response(response: Response) -> None:

@@ -8,6 +8,7 @@ from datetime import datetime
 import psycopg
 import pytest
 
+from idp.sessions import PostgresSessionInterface
 from tests.conftest import LiveServer, Person
 from tests.support import Browser
 
@@ -92,3 +93,32 @@ def test_a_bad_session_cookie_is_a_fresh_session(
         page, "/sign-in", {"email": person.email, "password": person.password}
     )
     assert response.status_code == 302 and response.headers["Location"] == "/sign-in/code"
+
+
+def test_a_session_that_cannot_be_read_is_unavailable_not_an_expired_form(
+    live_server: LiveServer, person: Person, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """PostgreSQL went away mid-sign-in: the person is told to try again in a minute,
+    and their session cookie is left as it is, so the sign-in goes on afterwards."""
+    browser = Browser(live_server.url)
+    page = browser.get("/sign-in")
+    signed = browser.post_form(
+        page, "/sign-in", {"email": person.email, "password": person.password}
+    )
+    assert signed.status_code == 302
+    code_page = browser.follow(signed)
+    cookie = browser.http.cookies.get("idp_session")
+
+    def unreachable(*_: object) -> None:
+        raise psycopg.OperationalError("connection refused")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(PostgresSessionInterface, "_load", unreachable)
+        response = browser.post_form(code_page, "/sign-in/code", {"code": person.code()})
+    assert response.status_code == 503, response.text[:300]
+    assert "Service unavailable" in response.text and "Form expired" not in response.text
+    assert "set-cookie" not in {name.lower() for name in response.headers}
+    assert browser.http.cookies.get("idp_session") == cookie
+
+    done = browser.post_form(code_page, "/sign-in/code", {"code": person.code()})
+    assert done.status_code == 302, done.text[:300]
