@@ -26,10 +26,14 @@ format: $(INSTALLED)
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
+# face_recognition comes without its dependencies: its metadata asks for dlib, which would
+# compile from source for a long time; the prebuilt dlib-bin wheel (in pyproject.toml)
+# provides the same module.
 $(INSTALLED): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet --no-deps 'face_recognition>=1.3,<1.4'
 	touch $@
 
 # USWDS comes from npm at set-up into a git-ignored static folder.

@@ -10,7 +10,7 @@ from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from idp import db, health, limits, logs, mail, maintenance, proofing
+from idp import admin, db, health, limits, logs, mail, maintenance, proofing
 from idp.accounts import repository as account_repository
 from idp.accounts.service import Account
 from idp.accounts.templating import register_template_helpers
@@ -50,6 +50,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     ensure_keys(database, master_key)
     create_server(app, settings, AgencyDirectory(database), KeyRing(database, master_key))
     proofing.init_app(app, settings)
+    admin.init_app(app)
 
     from idp.accounts.account_views import bp as account_bp
     from idp.accounts.backup_code_views import bp as backup_codes_bp

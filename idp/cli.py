@@ -329,10 +329,15 @@ def dev(port: int, agency_port: int) -> None:
 
 def _register_groups() -> None:
     from idp.accounts.commands import accounts as accounts_commands
+    from idp.admin.commands import agencies as agencies_commands
+    from idp.admin.commands import events as events_commands
+    from idp.admin.commands import retention as retention_commands
     from idp.mail.commands import mail as mail_commands
     from idp.maintenance.commands import maintenance as maintenance_commands
+    from idp.proofing.biometrics.commands import biometrics as biometrics_commands
     from idp.proofing.commands import policy as policy_commands
     from idp.proofing.commands import proofing as proofing_commands
+    from idp.proofing.methods.agent.commands import agent as agent_commands
     from idp.staff.commands import staff as staff_commands
 
     main.add_command(accounts_commands)
@@ -341,6 +346,11 @@ def _register_groups() -> None:
     main.add_command(staff_commands)
     main.add_command(proofing_commands)
     main.add_command(policy_commands)
+    main.add_command(biometrics_commands)
+    main.add_command(agent_commands)
+    main.add_command(agencies_commands)
+    main.add_command(events_commands)
+    main.add_command(retention_commands)
 
 
 _register_groups()

@@ -7,7 +7,9 @@ Environment variables win over the files:
 ``SMTP_URL``, ``IDP_MAIL_FROM`` and ``IDP_DEVELOPMENT`` (``1``/``true`` turns it on);
 ``IDP_TRUSTED_PROXIES`` (how many proxies in front of the provider to believe);
 ``IDP_ISSUING_SOURCE_URL``/``_TOKEN``, ``IDP_DEATH_RECORDS_URL``/``_TOKEN`` and
-``IDP_ADDRESS_SOURCE_URL``/``_TOKEN`` (identity proofing's record checks).
+``IDP_ADDRESS_SOURCE_URL``/``_TOKEN`` (identity proofing's record checks);
+``IDP_FACE_MATCH_TOLERANCE`` (the selfie method's face match tolerance);
+``IDP_AGENT_ICE_SERVERS`` and ``IDP_AGENT_TURN_SECRET`` (video calls with an agent).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from typing import Any
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 CONFIG_DIR = PROJECT_DIR / "config"
 MAX_TRUSTED_PROXIES = 10
+MAX_FACE_MATCH_TOLERANCE = 0.6  # face_recognition's own default; nothing looser is accepted
 
 
 def default_data_dir(environ: Mapping[str, str] | None = None) -> Path:
@@ -67,9 +70,22 @@ class Settings:
     death_records_token: str | None = field(default=None, repr=False)
     address_source_url: str | None = None
     address_source_token: str | None = field(default=None, repr=False)
-    proofing_methods: tuple[str, ...] = ("idp.proofing.methods.document",)
+    proofing_methods: tuple[str, ...] = (
+        "idp.proofing.methods.document",
+        "idp.proofing.methods.selfie",
+        "idp.proofing.methods.agent",
+    )
     proofing_connect_timeout: float = 3.0
     proofing_read_timeout: float = 10.0
+    # The largest distance between the faces on an ID and in a selfie that counts as a
+    # match (face_recognition encodings; lower is stricter). See docs/face_matching.md.
+    face_match_tolerance: float = 0.5
+    # Video calls with a proofing agent: the browsers' STUN/TURN servers as a JSON list
+    # (RTCPeerConnection's iceServers; may hold TURN credentials), a TURN shared secret
+    # for short-lived credentials, and the longest a call may last.
+    agent_ice_servers: str = field(default="[]", repr=False)
+    agent_turn_secret: str | None = field(default=None, repr=False)
+    agent_max_call_seconds: int = 1200
     # Proxies in front of the provider whose X-Forwarded-For/-Proto are believed: 0
     # trusts none, 1 the nearest one (the load balancer), and so on.
     trusted_proxies: int = 0
@@ -100,6 +116,9 @@ _ENVIRONMENT = {
     "address_source_url": "IDP_ADDRESS_SOURCE_URL",
     "address_source_token": "IDP_ADDRESS_SOURCE_TOKEN",
     "log_format": "IDP_LOG_FORMAT",
+    "face_match_tolerance": "IDP_FACE_MATCH_TOLERANCE",
+    "agent_ice_servers": "IDP_AGENT_ICE_SERVERS",
+    "agent_turn_secret": "IDP_AGENT_TURN_SECRET",
 }
 _BOOLEAN_ENVIRONMENT = {"development": "IDP_DEVELOPMENT"}
 _INTEGER_ENVIRONMENT = {"trusted_proxies": "IDP_TRUSTED_PROXIES"}
@@ -136,6 +155,8 @@ def load_settings(
     if "proofing_methods" in values:
         values["proofing_methods"] = tuple(values["proofing_methods"])
     values["trusted_proxies"] = _proxy_count(values.get("trusted_proxies", 0))
+    if "face_match_tolerance" in values:
+        values["face_match_tolerance"] = _face_match_tolerance(values["face_match_tolerance"])
     # Made absolute now: the data folder must not move if the process changes folder.
     data_dir = Path(values.pop("data_dir", None) or default_data_dir(environ))
     settings = Settings(**values, data_dir=data_dir.expanduser().absolute())
@@ -152,6 +173,19 @@ def _proxy_count(value: object) -> int:
             f"{MAX_TRUSTED_PROXIES}, the proxies in front of the provider"
         )
     return int(text)
+
+
+def _face_match_tolerance(value: object) -> float:
+    try:
+        tolerance = float(str(value).strip())
+    except ValueError:
+        tolerance = -1.0
+    if not 0 < tolerance <= MAX_FACE_MATCH_TOLERANCE:
+        raise ValueError(
+            "face_match_tolerance (IDP_FACE_MATCH_TOLERANCE) must be a number above 0 and "
+            f"at most {MAX_FACE_MATCH_TOLERANCE}, face_recognition's own default"
+        )
+    return tolerance
 
 
 def _read_toml(name: str) -> dict[str, Any]:

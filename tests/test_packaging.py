@@ -43,6 +43,13 @@ def test_a_wheel_built_from_a_clean_checkout_carries_the_assets(tmp_path: Path) 
     names = set(zipfile.ZipFile(wheel).namelist())
     assert {f"idp/static/{name}" for name in REQUIRED} <= names
     assert not [name for name in names if "/scss/" in name or name.endswith(".map")]
+    # The package's own scripts, templates and migrations, wherever they are.
+    own = {
+        path.relative_to(checkout).as_posix()
+        for path in (checkout / "idp").rglob("*")
+        if path.suffix in (".js", ".html", ".sql") and "uswds" not in path.parts
+    }
+    assert own and own <= names, sorted(own - names)
 
 
 def test_the_checkout_under_test_has_every_asset() -> None:

@@ -48,6 +48,17 @@ def test_a_bad_proxy_count_is_refused(value: str) -> None:
         load_settings(environ={"IDP_TRUSTED_PROXIES": value})
 
 
+def test_the_face_match_tolerance_is_stricter_than_the_librarys_by_default() -> None:
+    assert load_settings(environ={}).face_match_tolerance == 0.5
+    assert load_settings(environ={"IDP_FACE_MATCH_TOLERANCE": "0.45"}).face_match_tolerance == 0.45
+
+
+@pytest.mark.parametrize("value", ["0", "-0.1", "0.61", "1", "loose", "nan"])
+def test_a_bad_face_match_tolerance_is_refused(value: str) -> None:
+    with pytest.raises(ValueError, match="IDP_FACE_MATCH_TOLERANCE"):
+        load_settings(environ={"IDP_FACE_MATCH_TOLERANCE": value})
+
+
 def test_the_settings_defaults_are_the_default_files() -> None:
     """An installed wheel has no config folder and starts from ``Settings``' defaults."""
     import tomllib
@@ -57,4 +68,6 @@ def test_the_settings_defaults_are_the_default_files() -> None:
     with (CONFIG_DIR / "default.toml").open("rb") as handle:
         written = tomllib.load(handle)
     defaults = Settings()
-    assert {name: getattr(defaults, name) for name in written} == written
+    read = {name: getattr(defaults, name) for name in written}
+    # TOML has arrays where the settings have tuples.
+    assert {name: list(v) if isinstance(v, tuple) else v for name, v in read.items()} == written

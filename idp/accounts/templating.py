@@ -33,6 +33,7 @@ EVENT_LABELS = {
     "email.confirmed": "Email address added",
     "email.primary_changed": "Primary email address changed",
     "email.removed": "Email address removed",
+    "biometrics.deleted": "Biometric data deleted at your request",
 }
 
 _BROWSERS = (

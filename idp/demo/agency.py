@@ -14,6 +14,8 @@ from joserfc.jwk import RSAKey
 
 AUTH_ONLY = "urn:acr.login.gov:auth-only"
 VERIFIED = "urn:acr.login.gov:verified"
+FACIAL_MATCH = "urn:acr.login.gov:verified-facial-match-required"
+LEVELS = {"verified": VERIFIED, "facial-match": FACIAL_MATCH}
 ASSERTION_LIFETIME = 60  # seconds; the provider accepts at most 300
 
 
@@ -63,11 +65,12 @@ def create_agency_app(
 
     @app.post("/sign-in")
     def sign_in() -> Any:
-        verified = request.form.get("level") == "verified"
+        acr_values = LEVELS.get(request.form.get("level", ""), AUTH_ONLY)
+        verified = acr_values != AUTH_ONLY
         return oauth.idp.authorize_redirect(
             f"{base_url}/callback",
             nonce=secrets.token_urlsafe(32),
-            acr_values=VERIFIED if verified else AUTH_ONLY,
+            acr_values=acr_values,
             scope="openid email profile birthdate address" if verified else "openid email",
         )
 

@@ -2,8 +2,9 @@
 
 :func:`purge` deletes browser sessions that can no longer be used, expired remembered
 browsers, spent authorization codes, access tokens and client assertion ids, emailed
-links a day after they expired, delivered mail after :data:`SENT_MAIL_DAYS` days and
-abandoned identity proofings. ``idp maintenance purge`` runs it (from cron, every few
+links a day after they expired, delivered mail after :data:`SENT_MAIL_DAYS` days,
+biometric images past their 15 minutes (with their deletion receipts) and abandoned
+identity proofings. ``idp maintenance purge`` runs it (from cron, every few
 minutes), and every app process runs it after a response has gone out, at most once
 every :data:`EVERY` seconds, so that a deployment without cron stays tidy as well.
 
@@ -68,6 +69,7 @@ def _purge_each_kind(conn: Connection, settings: Settings, batch: int) -> Counts
         "codes, tokens and client assertion ids": oidc_repository.purge_expired,
         "emailed links": email_links.purge_expired,
         "delivered messages": lambda c: outbox.purge_sent(c, SENT_MAIL_DAYS),
+        "biometric images": proofing.sweep_biometrics,
         "identity proofings": proofing.purge_expired,
     }
     counts: Counts = {}

@@ -38,7 +38,8 @@ class AgencyDirectory:
             return cached[1]
         with self._database.transaction() as conn:
             row = repository.get_agency(conn, client_id)
-        agency = None if row is None else agency_from_row(row)
+        # An app an administrator made inactive signs no one in, as if unregistered.
+        agency = None if row is None or not row.get("active", True) else agency_from_row(row)
         with self._lock:
             if len(self._cache) > 10_000:
                 self._cache.clear()
@@ -63,6 +64,7 @@ def agency_from_row(row: dict[str, Any]) -> Agency:
         allowed_scopes=tuple(row["allowed_scopes"]),
         jwks=_load_keys(row),
         jwks_uri=row["jwks_uri"],
+        default_aal=row.get("default_aal", "default"),
     )
 
 

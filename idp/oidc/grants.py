@@ -11,7 +11,7 @@ import hashlib
 import re
 import secrets
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, ClassVar
 
@@ -228,9 +228,14 @@ class RequestRules:
                 )
         client: Agency = request.client
         try:
-            request.requirement = parse_acr_values(data.get("acr_values"), client.default_ial)
+            requirement = parse_acr_values(data.get("acr_values"), client.default_ial)
         except UnsupportedAcrError:
             raise InvalidRequestError("None of the 'acr_values' is supported.") from None
+        if requirement.aal < 2 and client.default_aal != "default":
+            # The request names no authentication level: the app's default applies.
+            phishing_resistant = client.default_aal == "phishing_resistant"
+            requirement = replace(requirement, aal=2, phishing_resistant=phishing_resistant)
+        request.requirement = requirement
         if request.requirement.ial > client.max_ial:
             raise InvalidRequestError("This app is not registered to ask for a verified identity.")
         request.max_age = parse_max_age(data.get("max_age"))

@@ -46,6 +46,10 @@ class Agency(ClientMixin):  # type: ignore[misc]
     allowed_scopes: tuple[str, ...]
     jwks: KeySet | None = field(default=None, repr=False, compare=False)
     jwks_uri: str | None = None
+    # What a request that names no authentication level gets: "default" (a second
+    # factor, which a remembered browser may stand in for), "aal2" (a second factor
+    # used now) or "phishing_resistant" (a security key or passkey).
+    default_aal: str = "default"
 
     @property
     def client_metadata(self) -> dict[str, Any]:

@@ -240,10 +240,13 @@ def _verified_user(
     """The grant user with IAL2 and the verified claims released for ``scopes``, or the
     detour that verifies the person's identity or unlocks it first."""
     with transaction() as conn:
-        level = proofing.verified_level(conn, user.account_id)
+        level = proofing.verified_level(conn, user.account_id, client.client_id)
         verification = proofing.verification_summary(conn, user.account_id)
         faces = proofing.face_compared(conn, user.account_id)
-    if level < 2 or (requirement.biometric == "required" and not faces):
+    # A person who declined the face comparison the agency asked for is not sent back
+    # to verify again: the agency gets the level reached, and an acr without a face.
+    declined = not faces and proofing.chose_without_face(request.full_path)
+    if level < 2 or (requirement.biometric == "required" and not faces and not declined):
         verify = partial(
             proofing.start_for_authorization,
             request.full_path,

@@ -2,8 +2,9 @@
 
 ``init_app`` loads the methods named by the ``proofing_methods`` setting into a
 :class:`~idp.proofing.registry.Registry` (each chooses its own real or fake adapters),
-registers the generic ``/verify`` pages and each method's blueprint (its templates and
-any pages of its own).
+registers the generic ``/verify`` pages, the account page's biometric data and receipts
+(:mod:`idp.proofing.biometrics`), and each method's blueprint (its templates and any
+pages of its own).
 """
 
 from __future__ import annotations
@@ -16,12 +17,14 @@ from idp.settings import Settings
 
 
 def init_app(app: Flask, settings: Settings) -> None:
+    from idp.proofing.biometrics.views import bp as biometrics_bp
     from idp.proofing.views import bp, install_upload_hook
 
     registry = Registry(load_plugins(settings.proofing_methods), settings)
     app.extensions["idp.proofing.registry"] = registry
     install_upload_hook(app)
     app.register_blueprint(bp)
+    app.register_blueprint(biometrics_bp)
     for plugin in registry:
         if plugin.blueprint is not None:
             app.register_blueprint(plugin.blueprint)

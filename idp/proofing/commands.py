@@ -1,17 +1,20 @@
-"""``idp proofing`` and ``idp policy``: the registered methods, retention, and each
-agency app's proofing policy (versioned; every change is written to the event log)."""
+"""``idp proofing`` and ``idp policy``: the registered methods, retention, how each
+method fares, and each agency app's proofing policy (versioned; every change is written
+to the event log)."""
 
 from __future__ import annotations
 
 import getpass
 import json
 import os
+from datetime import date, timedelta
+from pathlib import Path
 
 import click
 
 from idp.migrate import migrated_database
+from idp.proofing import outcomes, repository
 from idp.proofing import policy as proofing_policy
-from idp.proofing import repository
 from idp.proofing.registry import Registry, load_plugins
 from idp.settings import load_settings
 
@@ -52,7 +55,7 @@ def methods(as_json: bool) -> None:
             f"automated biometrics: {'yes' if item['automated_biometrics'] else 'no'}; "
             f"face comparison: {face}; human verifier: "
             f"{'yes' if item['human_verifier'] else 'no'}; keeps media: no; "
-            f"waits up to {item['max_wait_seconds'] // 86400} days; "
+            f"waits up to {_duration(item['max_wait_seconds'])}; "
             f"{'available' if item['available'] else 'NOT available'})"
         )
         for step in item["steps"]:
@@ -64,6 +67,12 @@ def methods(as_json: bool) -> None:
                 f"{step['attempts']} attempts per {step['per_seconds']} s"
                 + (f"; uploads {uploads}" if uploads else "")
             )
+
+
+def _duration(seconds: int) -> str:
+    if seconds >= 86400:
+        return f"{seconds // 86400} days"
+    return f"{seconds // 60} minutes"
 
 
 @proofing.command("purge-expired")
@@ -78,6 +87,68 @@ def purge_expired() -> None:
     with app.app_context(), app.extensions["idp.db"].transaction() as conn:
         purged = service.purge_expired(conn)
     click.echo(f"purged {purged} expired proofing(s)")
+
+
+@proofing.command("stats")
+@click.option("--days", default=30, show_default=True, type=click.IntRange(1, 3660))
+@click.option("--json", "as_json", is_flag=True, help="Print the counters as JSON.")
+def stats(days: int, as_json: bool) -> None:
+    """How each method fared over the last DAYS days: passed, failed by reason,
+    abandoned and switched to another method (counters only, nothing personal)."""
+    settings = load_settings()
+    database = migrated_database(settings, max_size=1)
+    click.get_current_context().call_on_close(database.close)
+    since = date.today() - timedelta(days=days - 1)
+    with database.transaction() as conn:
+        rows = outcomes.list_counts(conn, since)
+    if as_json:
+        click.echo(json.dumps({"since": since.isoformat(), "counts": rows}, indent=2))
+        return
+    click.echo(f"since {since.isoformat()}:")
+    if not rows:
+        click.echo("  nothing counted")
+    for row in rows:
+        reason = f" ({row['reason']})" if row["reason"] else ""
+        click.echo(f"  {row['method']}: {row['outcome']}{reason}: {row['count']}")
+
+
+@proofing.command("evaluate")
+@click.argument("pairs_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@click.option(
+    "--groups",
+    "groups_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="A CSV file 'pair,group' (pairs named like genuine/1): rates for each group.",
+)
+@click.option(
+    "--plot",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write a PNG chart of both rates against the tolerance to this file.",
+)
+def evaluate(pairs_dir: Path, as_json: bool, groups_file: Path | None, plot: Path | None) -> None:
+    """Measure face matching on PAIRS_DIR, which holds genuine/<n>/ and impostor/<n>/
+    folders with photos a (read as the ID) and b (the selfie), as the selfie method
+    compares them: false match and non-match rates at tolerances from 0.30 to 0.70."""
+    from idp.proofing.methods.selfie import evaluation
+    from idp.proofing.methods.selfie.faces import FaceEngine
+    from idp.proofing.methods.selfie.plot import draw_curves
+
+    tolerance = load_settings().face_match_tolerance
+    if plot is not None and not plot.parent.is_dir():
+        raise click.ClickException(f"cannot write {plot}: there is no folder {plot.parent}")
+    try:
+        pairs = evaluation.find_pairs(pairs_dir)
+        groups = evaluation.read_groups(groups_file, pairs) if groups_file else None
+    except evaluation.PairsError as exc:
+        raise click.ClickException(str(exc)) from None
+    result = evaluation.report(evaluation.measure(FaceEngine(tolerance), pairs), tolerance, groups)
+    if plot is not None:
+        try:
+            draw_curves(result["curve"], tolerance, plot)
+        except OSError as exc:
+            raise click.ClickException(f"cannot write {plot}: {exc.strerror}") from None
+    click.echo(json.dumps(result, indent=2) if as_json else evaluation.describe(result))
 
 
 @click.group()

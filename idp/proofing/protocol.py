@@ -164,11 +164,18 @@ class Declaration:
 @dataclass(frozen=True)
 class Context:
     """What ``begin`` is told: the agency app (if any), the agency's biometric wish
-    (``none``, ``preferred`` or ``required``) and today's date."""
+    (``none``, ``preferred`` or ``required``) and today's date.
+
+    ``previous_method`` and ``previous_reasons`` name the method this proofing last
+    failed with, and its reason codes (never personal data), so that a method that
+    takes over (a trained agent, as a trusted referee) can say why; empty when none
+    failed since the person consented."""
 
     client_id: str | None
     biometric: str
     today: date
+    previous_method: str | None = None
+    previous_reasons: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -176,12 +183,14 @@ class Inputs:
     """What was sent for a step: form fields, and the step's uploads as bytes.
 
     An upload that was too large to receive is listed in ``oversized`` instead of
-    ``files``.
+    ``files``. ``actor_id`` is the staff account that posted an agent step, set by the
+    service (never from a form); None for the applicant's steps.
     """
 
     fields: Mapping[str, str] = field(default_factory=dict)
     files: Mapping[str, bytes] = field(default_factory=dict)
     oversized: frozenset[str] = frozenset()
+    actor_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -314,11 +323,27 @@ class VerifiedIdentity:
 
 
 @dataclass(frozen=True)
+class Consent:
+    """Something the person agreed to within a method, beyond proofing itself (for
+    example, to have software compare their face): ``subject`` names it, ``version``
+    and ``sha256`` the exact text they were shown. The service adds it to the proofing
+    record."""
+
+    subject: str
+    version: str
+    sha256: str
+
+    def as_dict(self) -> dict[str, str]:
+        return {"subject": self.subject, "version": self.version, "sha256": self.sha256}
+
+
+@dataclass(frozen=True)
 class Outcome:
     """The result of one call to a method.
 
     ``reasons`` are reason codes (never personal data) and are safe to log.
     ``reference`` is the agent's or vendor's reference for the check, if any.
+    ``consents`` are what the person agreed to in this step, for the proofing record.
     """
 
     status: Status
@@ -329,6 +354,7 @@ class Outcome:
     identity: VerifiedIdentity | None = None
     reference: str | None = None
     poll_seconds: int | None = None
+    consents: tuple[Consent, ...] = ()
 
     @classmethod
     def pending(
@@ -337,9 +363,12 @@ class Outcome:
         state: State | None = None,
         reasons: tuple[str, ...] = (),
         reference: str | None = None,
+        consents: tuple[Consent, ...] = (),
     ) -> Outcome:
         """The applicant acts on ``step`` next; ``reasons`` explain why it is shown."""
-        return cls(Status.PENDING, step, state or {}, reasons, reference=reference)
+        return cls(
+            Status.PENDING, step, state or {}, reasons, reference=reference, consents=consents
+        )
 
     @classmethod
     def waiting(

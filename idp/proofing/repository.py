@@ -213,18 +213,20 @@ def save_record(
     level: int | None = None,
     reference: str | None = None,
     policy_version: int | None = None,
+    consents: list[dict[str, Any]] | None = None,
 ) -> None:
     """Add an attempt to the person's proofing record. A verified record keeps its
     level, evidence and time when a later attempt fails; a new verification replaces
-    them. ``evidence`` is structured (see :class:`idp.proofing.protocol.Evidence`)."""
+    them. ``evidence`` is structured (see :class:`idp.proofing.protocol.Evidence`).
+    ``consents`` are added to those the record holds."""
     conn.execute(
         """
         INSERT INTO proofing_records AS r
             (account_id, methods_tried, evidence, outcome, reasons, level, verified_method,
-             vendor_reference, verified_at, policy_version)
+             vendor_reference, verified_at, policy_version, consents)
         VALUES (%(a)s, ARRAY[%(m)s], %(e)s, %(o)s, %(r)s, coalesce(%(l)s, 1),
                 CASE WHEN %(o)s = 'verified' THEN %(m)s END, %(ref)s,
-                CASE WHEN %(o)s = 'verified' THEN now() END, %(pv)s)
+                CASE WHEN %(o)s = 'verified' THEN now() END, %(pv)s, %(c)s)
         ON CONFLICT (account_id) DO UPDATE SET
             methods_tried = CASE WHEN %(m)s = ANY (r.methods_tried) THEN r.methods_tried
                                  ELSE r.methods_tried || %(m)s END,
@@ -239,6 +241,7 @@ def save_record(
             verified_at = coalesce(EXCLUDED.verified_at, r.verified_at),
             policy_version = CASE WHEN r.outcome = 'verified' AND EXCLUDED.outcome <> 'verified'
                                   THEN r.policy_version ELSE EXCLUDED.policy_version END,
+            consents = r.consents || EXCLUDED.consents,
             updated_at = now()
         """,
         {
@@ -250,5 +253,26 @@ def save_record(
             "l": level,
             "ref": reference,
             "pv": policy_version,
+            "c": Jsonb(consents or []),
         },
     )
+
+
+def last_rejection(
+    conn: Connection, account_id: str, since: Any, other_than: str
+) -> dict[str, Any] | None:
+    """The newest refusal since ``since`` by a method other than ``other_than``, from
+    the event log: ``{"method": ..., "reasons": [...]}`` (reason codes only), or None."""
+    row = conn.execute(
+        """
+        SELECT details FROM events
+        WHERE account_id = %(a)s AND occurred_at >= %(since)s AND kind = 'proofing.rejected'
+          AND details->>'method' <> %(m)s
+        ORDER BY occurred_at DESC, id DESC LIMIT 1
+        """,
+        {"a": account_id, "since": since, "m": other_than},
+    ).fetchone()
+    if row is None:
+        return None
+    details: dict[str, Any] = row["details"]
+    return {"method": details.get("method"), "reasons": list(details.get("reasons") or [])}

@@ -20,14 +20,22 @@ For the OpenID Connect side:
   a verified identity: proofing starts at ``/verify`` and, when it succeeds, sends the
   browser back to the (same-site) resume URL.
 - :func:`verified_level`, :func:`face_compared` and :func:`verification_summary` say
-  what a person has proven, for ``acr`` and ``verified_claims.verification``.
+  what a person has proven, for ``acr`` and ``verified_claims.verification``;
+  :func:`chose_without_face` whether they declined a face comparison an agency asked
+  for.
+
+Biometric images a method keeps between steps are deleted at the decision, when its
+proofing is cancelled or expires (:func:`purge_expired`, and a sweep at every step),
+and at the person's request (:func:`erase_biometric_data`), each time with a signed
+receipt (see :mod:`idp.proofing.biometrics`). Outcomes are counted per method
+(:mod:`idp.proofing.outcomes`).
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
-from datetime import date
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -38,7 +46,11 @@ from idp import hash_keys
 from idp.accounts import service as account_service
 from idp.db import Connection, get_database, transaction
 from idp.events import record_event
-from idp.proofing import duplicates, repository
+from idp.oidc import repository as oidc_repository
+from idp.proofing import duplicates, outcomes, repository
+from idp.proofing.biometrics import lifecycle as biometrics
+from idp.proofing.biometrics.receipts import Receipt, ReceiptSigner
+from idp.proofing.biometrics.store import utc_now
 from idp.proofing.policy import Policy, current_policy, offer
 from idp.proofing.protocol import (
     Actor,
@@ -64,6 +76,7 @@ PASSWORD_LIMIT = StepLimit(5, 15 * 60)
 AGENT_ROLES = ("agent", "supervisor")
 _SESSION_REQUEST = "proofing_request"
 _SESSION_RESUME = "proofing_resume"
+_SESSION_WITHOUT_FACE = "proofing_without_face"
 
 
 class ProofingUnavailableError(Exception):
@@ -141,6 +154,16 @@ def session_request() -> dict[str, Any] | None:
     return held
 
 
+def chose_without_face(resume_url: str) -> bool:
+    """Whether the person, sent to verify by :func:`start_for_authorization` with
+    ``bio=required``, chose a way that compares no face (nobody is made to use face
+    recognition): the agency then gets the level reached, and no claim of a face
+    comparison, instead of another detour. Pass the authorize request's path and
+    query, as given to :func:`start_for_authorization`."""
+    held = session.get(_SESSION_WITHOUT_FACE)
+    return held is not None and held == same_site_path(resume_url)
+
+
 def can_offer(client_id: str | None, biometric: str) -> bool:
     """Whether any method would be offered for this app and biometric wish."""
     with transaction() as conn:
@@ -148,12 +171,28 @@ def can_offer(client_id: str | None, biometric: str) -> bool:
     return bool(offer(registry(), policy, biometric))
 
 
-def verified_level(conn: Connection, account_id: str) -> int:
-    """The identity assurance level the account has reached: 2 once verified, else 1."""
+def verified_level(conn: Connection, account_id: str, client_id: str | None = None) -> int:
+    """The identity assurance level the account has reached: 2 once verified, else 1.
+
+    With ``client_id``, a verification that app's policy does not accept counts as 1, so
+    that the person verifies again: one older than the policy's age limit, or one
+    without the face comparison the policy requires (unless a system administrator
+    overrode the guarantee, when a person may decline it)."""
     record = repository.get_record(conn, account_id)
     if record is None or record["verified_at"] is None:
         return 1
+    if client_id is not None and not _accepted_by_policy(conn, record, client_id):
+        return 1
     return int(record["level"])
+
+
+def _accepted_by_policy(conn: Connection, record: dict[str, Any], client_id: str) -> bool:
+    policy = current_policy(conn, registry(), client_id)
+    days = policy.max_verification_days
+    if days is not None and record["verified_at"] < datetime.now(UTC) - timedelta(days=days):
+        return False
+    faces = any(item.get("face_comparison") for item in record["evidence"])
+    return faces or policy.face_comparison != "required" or bool(policy.override_justification)
 
 
 def face_compared(conn: Connection, account_id: str) -> bool:
@@ -255,7 +294,14 @@ def _progress(conn: Connection, account_id: str) -> dict[str, Any]:
 
 def _offered(conn: Connection, progress: dict[str, Any]) -> tuple[Policy, list[MethodPlugin]]:
     policy = current_policy(conn, registry(), progress["client_id"])
-    return policy, offer(registry(), policy, progress["biometric"])
+    offered = offer(registry(), policy, progress["biometric"])
+    if not policy.switch_after_failure:
+        # After a failure, the person may only try the method that failed again.
+        account_id, since = str(progress["account_id"]), progress["consented_at"]
+        failed = repository.last_rejection(conn, account_id, since, other_than="")
+        if failed is not None:
+            offered = [plugin for plugin in offered if plugin.name == failed["method"]]
+    return policy, offered
 
 
 # Starting
@@ -295,6 +341,7 @@ def _cancel_current(conn: Connection, account_id: str) -> None:
     progress = repository.get_progress(conn, account_id)
     if progress is not None and progress["method"]:
         _cancel(conn, account_id, progress["method"], progress["sealed_state"])
+        outcomes.count_outcome(conn, progress["method"], "abandoned", "restarted")
 
 
 def _cancel(conn: Connection, account_id: str, method: str, sealed: bytes | None) -> None:
@@ -305,13 +352,50 @@ def _cancel(conn: Connection, account_id: str, method: str, sealed: bytes | None
 
 
 def purge_expired(conn: Connection) -> int:
-    """Retention: forget expired proofings (sealed state included), letting each
-    method release what it held. Returns how many went."""
+    """Retention: delete expired biometric images, and forget expired proofings (sealed
+    state included), letting each method release what it held. Returns how many
+    proofings went."""
+    sweep_biometrics(conn)
     expired = repository.take_expired_progress(conn)
     for row in expired:
         if row["method"]:
             _cancel(conn, str(row["account_id"]), row["method"], row["sealed_state"])
+            outcomes.count_outcome(conn, row["method"], "abandoned", "expired")
     return len(expired)
+
+
+def receipt_signer() -> ReceiptSigner:
+    """Signs deletion receipts with the provider's keys (call it in an app context)."""
+    settings = current_app.config["IDP_SETTINGS"]
+    return ReceiptSigner(current_app.extensions["idp.keys"], settings.issuer)
+
+
+def sweep_biometrics(conn: Connection) -> int:
+    """Delete biometric images past their expiry, with their receipts; how many went."""
+    return biometrics.purge_expired(conn, receipt_signer(), utc_now())
+
+
+def erase_biometric_data(account_id: str) -> Receipt:
+    """The person asked to delete their biometric data: delete every image their
+    proofings hold and return the receipt; a method that compares faces by software and
+    is under way is stopped (the consent stays, so another method can be chosen)."""
+    with transaction() as conn:
+        _lock(conn, account_id)
+        receipt = biometrics.erase_account(conn, receipt_signer(), account_id, utc_now())
+        progress = repository.get_progress(conn, account_id) or {}
+        declaration = registry().declaration(progress.get("method") or "")
+        # A method that already decided holds no image; its result waits for the password.
+        under_way = progress.get("step") != FINISH_STEP
+        if progress and declaration and declaration.automated_biometrics and under_way:
+            _cancel(conn, account_id, declaration.name, progress["sealed_state"])
+            repository.save_step(
+                conn, account_id, progress["version"], method=None, step=None,
+                status="pending", sealed_state=None,
+            )  # fmt: skip
+            outcomes.count_outcome(conn, declaration.name, "abandoned", "biometric_data_deleted")
+        record_event(conn, "biometrics.deleted", account_id=account_id,
+                     details={"receipt": receipt.id})  # fmt: skip
+        return receipt
 
 
 def get_progress(account_id: str) -> dict[str, Any] | None:
@@ -338,7 +422,20 @@ def choose_method(account_id: str, name: str, version: int | None = None) -> Ste
             raise LookupError(name)
         if progress["method"]:
             _cancel(conn, account_id, progress["method"], progress["sealed_state"])
-        context = Context(progress["client_id"], progress["biometric"], date.today())
+            if progress["method"] == name:
+                outcomes.count_outcome(conn, name, "abandoned", "restarted")
+            else:
+                outcomes.count_outcome(conn, progress["method"], "switched", name)
+        if progress["biometric"] == "required" and not plugin.declaration.compares_faces:
+            # The person chose a way without a face comparison although the agency
+            # asked for one: the agency will be told honestly (see chose_without_face).
+            session[_SESSION_WITHOUT_FACE] = progress["resume_url"]
+        failed = repository.last_rejection(conn, account_id, progress["consented_at"], name)
+        context = Context(
+            progress["client_id"], progress["biometric"], date.today(),
+            previous_method=failed["method"] if failed else None,
+            previous_reasons=tuple(failed["reasons"]) if failed else (),
+        )  # fmt: skip
         method = _build(conn, account_id, name)
         outcome = method.begin(context)
         record_event(
@@ -439,6 +536,7 @@ def _submit(
         _lock(conn, account_id)
         if repository.progress_version(conn, account_id) != progress["version"]:
             raise ProofingChangedError
+        sweep_biometrics(conn)
         state = _open_state(account_id, progress["sealed_state"])
         method = _build(conn, account_id, plugin.name)
         policy, offered = _offered(conn, progress)
@@ -447,7 +545,8 @@ def _submit(
         elif not _count_attempt(conn, account_id, plugin.name, step_name, step.limit):
             outcome = Outcome.rejected("too_many_attempts", step=step_name)
         else:
-            outcome = method.submit(step_name, inputs, state)
+            # Who posted an agent step is the service's word, never the form's.
+            outcome = method.submit(step_name, replace(inputs, actor_id=actor_id), state)
         return _persist(
             conn, progress, plugin, method, step_name, outcome, state, policy.version, actor_id
         )
@@ -574,6 +673,10 @@ def _audit(
         record_event(
             conn, "proofing.review_needed", account_id=account_id, details={"method": method}
         )
+    if outcome.status is Status.REJECTED:
+        for reason in outcome.reasons:
+            outcomes.count_outcome(conn, method, "failed", reason)
+    consented_at = datetime.now(UTC).isoformat(timespec="seconds")
     repository.save_record(
         conn,
         account_id,
@@ -583,6 +686,10 @@ def _audit(
         reasons=list(outcome.reasons),
         reference=outcome.reference,
         policy_version=policy_version,
+        consents=[
+            {"method": method, **consent.as_dict(), "at": consented_at}
+            for consent in outcome.consents
+        ],
     )
 
 
@@ -666,6 +773,7 @@ def _record_verification(
             policy_version=progress["policy_version"],
         )
         repository.end_progress(conn, account_id)
+        outcomes.count_outcome(conn, method, "passed")
         record_event(
             conn, "proofing.verified", account_id=account_id, client_id=progress["client_id"],
             details={
@@ -693,13 +801,16 @@ def other_methods(account_id: str, failed: str | None) -> list[MethodPlugin]:
 
 
 def agency_link(client_id: str | None) -> dict[str, str] | None:
-    """The agency's name and site (the origin of its first redirect URI), for pages
-    that send the person back."""
+    """The agency's name and where to send the person back: the app's failure-to-proof
+    URL when its administrators set one, else its site (the origin of its first
+    redirect URI), for pages that send the person back."""
     if not client_id:
         return None
     with transaction() as conn:
-        row = repository.get_agency_name_and_site(conn, client_id)
+        row = oidc_repository.get_agency(conn, client_id)
     if row is None or not row["redirect_uris"]:
         return None
+    if row.get("failure_uri"):
+        return {"name": row["name"], "url": row["failure_uri"]}
     parts = urlsplit(row["redirect_uris"][0])
     return {"name": row["name"], "url": f"{parts.scheme}://{parts.netloc}/"}

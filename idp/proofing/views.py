@@ -16,7 +16,16 @@ from __future__ import annotations
 import io
 from typing import IO, Any
 
-from flask import Blueprint, Flask, current_app, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Flask,
+    current_app,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_login import current_user, login_required
 from werkzeug.exceptions import RequestEntityTooLarge
 
@@ -38,6 +47,8 @@ bp = Blueprint("proofing", __name__, url_prefix="/verify")
 
 _STEP_ENDPOINT = "proofing.submit"
 _VERSION_FIELD = "proofing_version"
+# Why a method moved the proofing to the step shown next, for that page (once).
+_SESSION_REASONS = "proofing_step_reasons"
 
 
 def _account_id() -> str:
@@ -86,15 +97,16 @@ def install_upload_hook(app: Flask) -> None:
 @bp.route("", methods=["GET", "POST"])
 def start() -> Any:
     resume = same_site_path(request.values.get("resume"))
+    held = service.session_request() or {}
+    client_id = held.get("client_id") if held.get("resume") == resume else None
     with transaction() as conn:
-        level = service.verified_level(conn, _account_id())
+        # The agency's policy may not accept an old verification, or one without a face.
+        level = service.verified_level(conn, _account_id(), client_id)
         # After a password reset without the personal key, verifying again is the
         # other way to unlock: it replaces the sealed identity.
         sealed = vault.is_sealed(conn, _account_id())
     if level >= 2 and not sealed and not _needs_more(resume):
         return render_template("proofing/already_verified.html", resume=resume)
-    held = service.session_request() or {}
-    client_id = held.get("client_id") if held.get("resume") == resume else None
     if not service.can_offer(client_id, held.get("bio", "none") if client_id else "none"):
         # Say so before asking for consent to anything.
         return _unavailable_page(client_id)
@@ -130,7 +142,11 @@ def methods() -> Any:
     offered = service.offered_methods(progress)
     if not offered:
         return _unavailable_page(progress["client_id"])
-    context = {"methods": offered, "version": progress["version"]}
+    context = {
+        "methods": offered,
+        "version": progress["version"],
+        "face_required": progress["biometric"] == "required",
+    }
     if request.method == "GET":
         return render_template("proofing/methods.html", **context)
     try:
@@ -162,7 +178,9 @@ def step() -> Any:
         return redirect(url_for("proofing.finish"))
     if result.step is None:
         return redirect(url_for("proofing.methods"))
-    return _step_page(result)
+    held = session.pop(_SESSION_REASONS, None)
+    reasons = tuple(held) if held and held[0] == result.step else ()
+    return _step_page(result, shown_reasons=reasons[1:])
 
 
 @bp.post("/step/<name>")
@@ -180,6 +198,8 @@ def submit(name: str) -> Any:
     if outcome.status is Status.VERIFIED:
         return redirect(url_for("proofing.finish"))
     if outcome.status in (Status.PENDING, Status.WAITING):
+        if outcome.reasons and result.step:
+            session[_SESSION_REASONS] = [result.step, *outcome.reasons]
         return redirect(url_for("proofing.step"))
     if outcome.retry and result.step:
         return _step_page(result, status=422)
@@ -210,12 +230,21 @@ def _read_inputs(uploads: dict[str, int]) -> Inputs:
     return Inputs(fields=fields, files=data, oversized=frozenset(oversized))
 
 
-def _step_page(result: StepResult, status: int = 200, notice: str | None = None) -> Any:
+def _step_page(
+    result: StepResult,
+    status: int = 200,
+    notice: str | None = None,
+    shown_reasons: tuple[str, ...] = (),
+) -> Any:
+    """A method's step page. Every step page may offer the other ways to verify
+    (``others``), so that a failure is never a dead end."""
     template = f"proofing/{result.method}/{result.step}.html"
     context = dict(result.details)
+    rejected = result.outcome.status is Status.REJECTED
     context.update(
         method=result.method,
-        reasons=result.outcome.reasons if result.outcome.status is Status.REJECTED else (),
+        reasons=result.outcome.reasons if rejected else shown_reasons,
+        others=service.other_methods(_account_id(), result.method),
         step=result.step,
         version=result.version,
         waiting=result.status == Status.WAITING.value,

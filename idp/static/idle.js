@@ -21,5 +21,8 @@
       if (response.ok) { schedule(); } else { window.location = box.dataset.timeoutUrl; }
     });
   });
+  // A page that is in use without clicks (a video call, a waiting line that keeps asking
+  // for news) says so with this event, and the session stays open.
+  document.addEventListener("idp:active", schedule);
   schedule();
 }());

@@ -122,12 +122,17 @@ def screenshots(screenshot_dir: Path, request: pytest.FixtureRequest) -> Screens
 @pytest.fixture(scope="session")
 def demo_agency(live_server: LiveServer, tmp_path_factory: pytest.TempPathFactory) -> DemoAgency:
     """The demo agency site on its own port, registered with a fresh RSA key."""
+    return start_demo_agency(live_server, tmp_path_factory.mktemp("demo-agency"))
+
+
+def start_demo_agency(live_server: LiveServer, folder: Path) -> DemoAgency:
+    """Serve a demo agency site for ``live_server`` and register it there."""
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
     client_id = f"urn:gov:test:demo-{secrets.token_hex(4)}"
     key = RSAKey.generate_key(2048, private=True)
     key.ensure_kid()
-    jwks_file = tmp_path_factory.mktemp("demo-agency") / "jwks.json"
+    jwks_file = folder / "jwks.json"
     write_jwks(jwks_file, [AgencyKey(key, "RS256")])
     options = {
         "--client-id": client_id,

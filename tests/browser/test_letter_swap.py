@@ -34,7 +34,8 @@ def start_over(page: Page, base: str) -> None:
     page.locator("label[for=consent]").click()
     page.get_by_role("button", name="Continue").click()
     expect(page.get_by_role("heading", name="Choose how to verify your identity")).to_be_visible()
-    page.get_by_role("button", name="Choose this way").click()
+    document = page.locator("li.usa-card", has_text="No face recognition")
+    document.get_by_role("button", name="Choose this way").click()
     expect(page.get_by_role("heading", name="Show us your ID")).to_be_visible()
 
 

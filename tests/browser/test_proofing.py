@@ -44,7 +44,8 @@ def test_verify_with_a_licence_and_a_letter(
     expect(page.get_by_role("heading", name="Choose how to verify your identity")).to_be_visible()
     expect(page.get_by_text("No face recognition")).to_be_visible()
     screenshots.take(page, "verify-methods")
-    page.get_by_role("button", name="Choose this way").click()
+    document = page.locator("li.usa-card", has_text="No face recognition")
+    document.get_by_role("button", name="Choose this way").click()
 
     expect(page.get_by_role("heading", name="Show us your ID")).to_be_visible()
     licence_form = page.locator("form", has=page.locator("input[value=licence]"))

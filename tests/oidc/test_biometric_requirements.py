@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 import requests
 from joserfc import jwt
 from joserfc.jwk import KeySet
@@ -15,11 +16,19 @@ from idp.oidc.assurance import (
     LG_FACIAL_REQUIRED,
     LG_VERIFIED,
 )
-from tests.conftest import LiveServer, Person, RegisteredAgency, register_agency
+from tests.conftest import LiveServer, Person, RegisteredAgency, another_server, register_agency
 from tests.oidc.test_errors import Code, exchange
 from tests.oidc.test_verified_claims import make_verified
 from tests.proofing.test_contract import contract_server  # noqa: F401  (a fixture)
 from tests.support import Browser, authorize_params, pkce_pair, redirect_params
+
+
+@pytest.fixture(scope="module")
+def document_only_server(live_server: LiveServer) -> LiveServer:
+    """The provider with the document method alone: nothing compares faces."""
+    return another_server(
+        live_server, "127.0.0.1", proofing_methods=("idp.proofing.methods.document",)
+    )
 
 
 def advertised(server: LiveServer) -> list[str]:
@@ -29,11 +38,18 @@ def advertised(server: LiveServer) -> list[str]:
 
 
 def test_bio_required_is_not_advertised_without_a_method_that_compares_faces(
+    document_only_server: LiveServer,
+) -> None:
+    values = advertised(document_only_server)
+    assert IAL2_BIO_REQUIRED not in values and LG_FACIAL_REQUIRED not in values
+    assert IAL2_BIO_PREFERRED in values and LG_FACIAL_PREFERRED in values
+
+
+def test_bio_required_is_advertised_with_the_selfie_method_beside_the_document_one(
     live_server: LiveServer,
 ) -> None:
     values = advertised(live_server)
-    assert IAL2_BIO_REQUIRED not in values and LG_FACIAL_REQUIRED not in values
-    assert IAL2_BIO_PREFERRED in values and LG_FACIAL_PREFERRED in values
+    assert IAL2_BIO_REQUIRED in values and LG_FACIAL_REQUIRED in values
 
 
 def test_bio_required_is_advertised_once_a_person_compares_faces(
@@ -44,16 +60,14 @@ def test_bio_required_is_advertised_once_a_person_compares_faces(
 
 
 def test_bio_required_is_unmet_without_such_a_method(
-    live_server: LiveServer, verified_agency: RegisteredAgency, person: Person
+    document_only_server: LiveServer, person: Person, tmp_path: Path
 ) -> None:
+    agency = register_agency(document_only_server, tmp_path, extra=("--max-ial", "2"))
     _, challenge = pkce_pair()
     params = authorize_params(
-        verified_agency.client_id,
-        verified_agency.redirect_uri,
-        challenge,
-        acr_values=LG_FACIAL_REQUIRED,
+        agency.client_id, agency.redirect_uri, challenge, acr_values=LG_FACIAL_REQUIRED
     )
-    response = Browser(live_server.url).authorize(params, person)
+    response = Browser(document_only_server.url).authorize(params, person)
     assert response.status_code == 302
     answer = redirect_params(response)
     assert answer["error"] == "unmet_authentication_requirements"

@@ -39,7 +39,8 @@ def test_policy_set_and_show_are_versioned_and_logged(
 
 
 BAD_POLICIES = [
-    (["--methods", "selfie"], "unknown proofing method"),
+    (["--methods", "kiosk"], "unknown proofing method"),
+    (["--methods", "selfie"], "use no automated face recognition"),
     (["--methods", ","], "at least one"),
     (["--methods", "document,document"], "once"),
 ]
@@ -86,8 +87,13 @@ def test_proofing_methods_lists_the_declarations(live_server: LiveServer) -> Non
     assert text.exit_code == 0
     assert "document: Use your driver's license" in text.output
     assert "automated biometrics: no" in text.output and "step code: by applicant" in text.output
+    assert "selfie: Match a selfie to your ID" in text.output
+    assert "automated biometrics: yes" in text.output and "waits up to 15 minutes" in text.output
     listed = json.loads(live_server.run_cli("proofing", "methods", "--json").output)
-    (document,) = listed
+    by_name = {item["name"]: item for item in listed}
+    document, selfie = by_name["document"], by_name["selfie"]
+    assert selfie["name"] == "selfie" and selfie["automated_biometrics"] is True
+    assert selfie["face_comparison"] == "software" and selfie["keeps_media"] is False
     assert document["name"] == "document" and document["available"] is True
     assert document["automated_biometrics"] is False and document["keeps_media"] is False
     assert document["steps"][0]["uploads"] == {

@@ -70,10 +70,26 @@ def test_the_invariant_over_every_subset(case: dict[str, bool]) -> None:
                     assert bool(offered) == keeps_route
                     assert set(offered) == {n for n in allowed if case[n]} if offered else True
                 else:
-                    assert all(n in ("face_match", "interview") for n in offered)
-                    assert bool(offered) == (
-                        case.get("interview") is True and "interview" in allowed
-                    )
+                    assert offered == _offered_when_required(case, allowed)
+
+
+def _offered_when_required(case: dict[str, bool], allowed: tuple[str, ...]) -> list[str]:
+    """``bio=required``: the methods that compare faces; when software compares faces in
+    all of them, the methods without face recognition beside them; else nothing."""
+    available = [name for name in allowed if case[name]]
+    faces = [name for name in available if name in ("face_match", "interview")]
+    if "interview" in faces:
+        return faces
+    others = [name for name in available if name not in faces]
+    return faces + others if faces and others else []
+
+
+def test_bio_required_offers_a_way_without_face_recognition_beside_software() -> None:
+    registry = _registry({"attestation": True, "face_match": True})
+    policy = Policy("app", 1, ("attestation", "face_match"))
+    assert [p.name for p in offer(registry, policy, "required")] == ["face_match", "attestation"]
+    only_software = Policy("app", 1, ("face_match",))
+    assert offer(registry, only_software, "required") == []
 
 
 def test_preferred_changes_only_the_order() -> None:
@@ -91,9 +107,13 @@ def test_preferred_changes_only_the_order() -> None:
     ]
 
 
-def test_bio_required_is_advertised_only_when_a_person_can_compare_faces() -> None:
+def test_bio_required_is_advertised_only_with_a_face_comparison_and_a_way_without_software() -> (
+    None
+):
     assert not can_meet_biometric_requirement(_registry({"attestation": True}))
-    assert not can_meet_biometric_requirement(_registry({"attestation": True, "face_match": True}))
+    assert not can_meet_biometric_requirement(_registry({"face_match": True}))
+    assert not can_meet_biometric_requirement(_registry({"attestation": False, "face_match": True}))
+    assert can_meet_biometric_requirement(_registry({"attestation": True, "face_match": True}))
     assert can_meet_biometric_requirement(_registry({"attestation": True, "interview": True}))
 
 

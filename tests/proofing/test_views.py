@@ -305,12 +305,15 @@ def test_agency_policy_limits_methods(live_server: LiveServer, agency: Registere
     registry = live_server.app.extensions["idp.proofing.registry"]
     with live_server.app.extensions["idp.db"].transaction() as conn:
         policy = current_policy(conn, registry, agency.client_id)
-        assert policy.version == 0 and [p.name for p in offer(registry, policy, "none")] == [
-            "document"
-        ]
+        available = [p.name for p in registry if registry.is_available(p.name)]
+        assert available[:2] == ["document", "selfie"]
+        assert policy.version == 0
+        assert [p.name for p in offer(registry, policy, "none")] == available
         with pytest.raises(PolicyError, match="at least one"):
             save_policy(conn, registry, agency.client_id, [], "test")
         with pytest.raises(PolicyError, match="unknown"):
+            save_policy(conn, registry, agency.client_id, ["kiosk"], "test")
+        with pytest.raises(PolicyError, match="no automated face recognition"):
             save_policy(conn, registry, agency.client_id, ["selfie"], "test")
         saved = save_policy(conn, registry, agency.client_id, ["document"], "test")
         assert saved.version == 1
