@@ -7,19 +7,17 @@ import os
 import sys
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import click
 
 from idp.accounts import service as account_service
 from idp.accounts import totp
 from idp.accounts.repository import EmailTakenError
+from idp.admin import agencies as agency_service
+from idp.admin.commands import operator_name
 from idp.db import Database, resolve_database_url
 from idp.migrate import apply_migrations, migrated_database
 from idp.oidc import keys as key_store
-from idp.oidc import repository as oidc_repository
-from idp.oidc.agencies import validate_jwks
-from idp.oidc.models import SUPPORTED_SCOPES, default_allowed_scopes
 from idp.sealing import MasterKeyError, check_master_key, load_master_key
 from idp.serving import SHUTDOWN_GRACE, default_workers, deployment_problems, run_server
 from idp.settings import Settings, load_settings
@@ -102,39 +100,47 @@ def clients() -> None:
     """Manage agency applications (OIDC clients)."""
 
 
-def _check_uri(uri: str, option: str) -> str:
-    parts = urlsplit(uri)
-    if parts.scheme not in ("https", "http") or not parts.netloc or parts.fragment:
-        raise click.BadParameter(
-            f"{uri!r} is not an absolute http(s) URI without a fragment", param_hint=option
-        )
-    return uri
+# The option of ``idp clients add`` that each field of the app service names.
+_CLIENT_OPTIONS = {
+    "client_id": "--client-id",
+    "name": "--name",
+    "agency": "--agency",
+    "redirect_uris": "--redirect-uri",
+    "post_logout_redirect_uris": "--post-logout-redirect-uri",
+    "public": "--public",
+    "jwks": "--jwks-file",
+    "jwks_uri": "--jwks-uri",
+    "id_token_alg": "--id-token-alg",
+    "default_ial": "--ial",
+    "max_ial": "--max-ial",
+    "scopes": "--scopes",
+}
 
 
-def _check_scopes(text: str | None, max_ial: int) -> tuple[str, ...]:
-    """The scopes an app may ask for, from ``--scopes`` (space- or comma-separated;
-    ``openid`` is always included), or the default for its ceiling."""
-    if text is None:
-        return default_allowed_scopes(max_ial)
-    named = set(text.replace(",", " ").split()) | {"openid"}
-    unknown = sorted(named - set(SUPPORTED_SCOPES))
-    if unknown:
+def _refusal(client_id: str, problems: list[str]) -> click.ClickException:
+    """The service's problems, each naming the option it is about."""
+    lines = []
+    for problem in problems:
+        field, _, rest = problem.partition(": ")
+        lines.append(f"{_CLIENT_OPTIONS[field]}: {rest}" if field in _CLIENT_OPTIONS else problem)
+    return click.ClickException(
+        f"{client_id} was not registered; nothing changed:\n- " + "\n- ".join(lines)
+    )
+
+
+def _read_jwks(path: Path) -> Any:
+    try:
+        return json.loads(path.read_text())
+    except (ValueError, UnicodeDecodeError):
         raise click.BadParameter(
-            f"unknown scope {unknown[0]!r}; choose from {', '.join(SUPPORTED_SCOPES)}",
-            param_hint="--scopes",
-        )
-    beyond = [s for s in SUPPORTED_SCOPES if s in named - set(default_allowed_scopes(max_ial))]
-    if beyond:
-        raise click.BadParameter(
-            f"{', '.join(beyond)}: verified attributes are released only at IAL2; add --max-ial 2",
-            param_hint="--scopes",
-        )
-    return tuple(s for s in SUPPORTED_SCOPES if s in named)
+            "the file does not parse as JSON", param_hint="--jwks-file"
+        ) from None
 
 
 @clients.command("add")
 @click.option("--client-id", required=True)
 @click.option("--name", required=True)
+@click.option("--agency", help="The slug of the agency the app belongs to  [default: none yet]")
 @click.option("--redirect-uri", "redirect_uris", multiple=True, required=True)
 @click.option("--post-logout-redirect-uri", "logout_uris", multiple=True)
 @click.option("--jwks-file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
@@ -163,6 +169,7 @@ def _check_scopes(text: str | None, max_ial: int) -> tuple[str, ...]:
 def clients_add(
     client_id: str,
     name: str,
+    agency: str | None,
     redirect_uris: tuple[str, ...],
     logout_uris: tuple[str, ...],
     jwks_file: Path | None,
@@ -173,45 +180,34 @@ def clients_add(
     scopes: str | None,
     id_token_alg: str,
 ) -> None:
-    """Register an agency application, or replace its registration."""
+    """Register a new agency application through the same checks as the console and
+    ``idp agencies apply``. Without --agency it belongs to no agency until a system
+    administrator places it; a client id that is already registered is refused."""
     if sum([jwks_file is not None, jwks_uri is not None, public]) != 1:
         raise click.UsageError("give exactly one of --jwks-file, --jwks-uri or --public")
-    ceiling = int(max_ial or ial)
-    if ceiling < int(ial):
-        raise click.BadParameter("must be at least --ial", param_hint="--max-ial")
-    allowed_scopes = _check_scopes(scopes, ceiling)
-    jwks = None
+    data: dict[str, Any] = {
+        "client_id": client_id,
+        "name": name,
+        "redirect_uris": list(redirect_uris),
+        "post_logout_redirect_uris": list(logout_uris),
+        "public": public,
+        "id_token_alg": id_token_alg,
+        "default_ial": int(ial),
+        "max_ial": int(max_ial or ial),
+    }
+    optional = {"agency": agency, "jwks_uri": jwks_uri, "scopes": scopes}
+    data.update({key: value for key, value in optional.items() if value is not None})
     if jwks_file is not None:
-        try:
-            jwks = json.loads(jwks_file.read_text())
-        except (ValueError, UnicodeDecodeError):
-            raise click.BadParameter(
-                "the file does not parse as JSON", param_hint="--jwks-file"
-            ) from None
-        try:
-            validate_jwks(jwks)
-        except ValueError as exc:
-            raise click.BadParameter(str(exc), param_hint="--jwks-file") from None
-    _, database = _open()
-    with database.transaction() as conn:
-        oidc_repository.save_agency(
-            conn,
-            {
-                "client_id": client_id,
-                "name": name,
-                "redirect_uris": [_check_uri(u, "--redirect-uri") for u in redirect_uris],
-                "post_logout_redirect_uris": [
-                    _check_uri(u, "--post-logout-redirect-uri") for u in logout_uris
-                ],
-                "token_endpoint_auth_method": "none" if public else "private_key_jwt",
-                "jwks": jwks,
-                "jwks_uri": _check_uri(jwks_uri, "--jwks-uri") if jwks_uri else None,
-                "id_token_signed_response_alg": id_token_alg,
-                "default_ial": int(ial),
-                "max_ial": ceiling,
-                "allowed_scopes": allowed_scopes,
-            },
-        )
+        data["jwks"] = _read_jwks(jwks_file)
+    settings = load_settings()
+    allow_http = agency_service.http_allowed(settings)
+    try:
+        spec = agency_service.parse_app(data, allow_http, agency_required=False)
+        _, database = _open(settings)
+        with database.transaction() as conn:
+            agency_service.save_app(conn, spec, operator_name(), creating=True)
+    except agency_service.SpecError as exc:
+        raise _refusal(client_id, exc.problems) from None
     click.echo(f"registered {client_id}")
 
 

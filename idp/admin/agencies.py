@@ -118,7 +118,7 @@ class AppSpec:
         return {
             "client_id": self.client_id,
             "name": self.name,
-            "organization": self.agency,
+            "organization": self.agency or None,
             "redirect_uris": list(self.redirect_uris),
             "post_logout_redirect_uris": list(self.post_logout_redirect_uris),
             "token_endpoint_auth_method": "none" if self.public else "private_key_jwt",
@@ -309,9 +309,11 @@ def _contacts(check: _Checker) -> tuple[Contact, ...]:
     return tuple(found)
 
 
-def parse_app(data: Mapping[str, Any], allow_http: bool) -> AppSpec:
+def parse_app(data: Mapping[str, Any], allow_http: bool, agency_required: bool = True) -> AppSpec:
     """An app from plain data; see :data:`APP_FIELDS`. ``max_ial`` defaults to
-    ``default_ial``, ``scopes`` to what ``max_ial`` can release."""
+    ``default_ial``, ``scopes`` to what ``max_ial`` can release. Without
+    ``agency_required`` (``idp clients add``), an app that names no agency belongs to
+    none until a system administrator places it."""
     check = _Checker(data, (*APP_FIELDS, "policy", "jwks_file"), allow_http)
     client_id = check.text("client_id", max_length=255)
     if client_id and any(char.isspace() for char in client_id):
@@ -325,7 +327,7 @@ def parse_app(data: Mapping[str, Any], allow_http: bool) -> AppSpec:
     spec = AppSpec(
         client_id=client_id,
         name=check.text("name"),
-        agency=check.text("agency", max_length=63),
+        agency=check.text("agency", required=agency_required, max_length=63),
         redirect_uris=check.uri_list("redirect_uris", required=True),
         post_logout_redirect_uris=check.uri_list("post_logout_redirect_uris", required=False),
         public=public,
@@ -463,9 +465,10 @@ def save_app(
 
     With ``creating``, a client id that is already registered is refused. Without
     ``moving_allowed``, an app registered to another agency is refused too (an app
-    with no agency yet may be placed)."""
+    with no agency yet may be placed). A spec whose ``agency`` is empty is stored as
+    an app of no agency."""
     problems = []
-    if repository.get_organization(conn, spec.agency) is None:
+    if spec.agency and repository.get_organization(conn, spec.agency) is None:
         problems.append(f"agency: there is no agency {spec.agency!r}")
     existing = repository.get_app(conn, spec.client_id)
     if existing is not None and creating:
@@ -481,7 +484,7 @@ def save_app(
     if not changed:
         return "unchanged"
     repository.upsert_app(conn, values)
-    details: dict[str, Any] = {"actor": actor, "agency": spec.agency}
+    details: dict[str, Any] = {"actor": actor, "agency": spec.agency or None}
     if existing is None:
         record_event(conn, "admin.app_created", client_id=spec.client_id, details=details)
         return "created"

@@ -29,7 +29,7 @@ def _open(settings: Settings) -> Database:
     return database
 
 
-def _operator() -> str:
+def operator_name() -> str:
     """Who ran the command, as the event log records it."""
     try:
         return f"cli:{getpass.getuser()}"
@@ -60,7 +60,7 @@ def agencies_apply(file: Path, check: bool) -> None:
     database = _open(settings)
     try:
         with database.transaction() as conn:
-            changes = declarative.apply_plan(conn, registry, plan, _operator())
+            changes = declarative.apply_plan(conn, registry, plan, operator_name())
     except declarative.FileError as exc:
         raise click.ClickException(_problems(file, exc.problems)) from None
     for line in changes:

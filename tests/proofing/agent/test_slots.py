@@ -9,6 +9,7 @@ import pytest
 
 from idp.proofing.methods.agent.slots import (
     SLOT_MINUTES,
+    agents_on_duty,
     estimate_wait_minutes,
     local,
     open_slots,
@@ -54,3 +55,17 @@ def test_the_wait_estimate(
     place: int, agents: int, busy: int, seconds: float | None, minutes: int | None
 ) -> None:
     assert estimate_wait_minutes(place, agents, busy, seconds) == minutes
+
+
+@pytest.mark.parametrize(
+    ("present", "scheduled", "on_duty"),
+    [
+        (2, 0, 2),  # no working hours set, or none include now
+        (0, 3, 3),  # the shift has begun before anyone opened the console
+        (1, 3, 3),
+        (4, 3, 4),  # more at work than scheduled
+        (0, 0, 0),
+    ],
+)
+def test_agents_on_duty(present: int, scheduled: int, on_duty: int) -> None:
+    assert agents_on_duty(present, scheduled) == on_duty

@@ -16,7 +16,8 @@ from typing import Any
 
 from flask import current_app
 
-from idp.db import transaction
+from idp.admin.agents import scheduled_agents
+from idp.db import Connection, transaction
 from idp.proofing.methods.agent import housekeeping, repository, slots
 from idp.proofing.methods.agent.adapters import AgentAdapters, build_adapters
 from idp.proofing.methods.agent.queue import PERSON_SILENT_SECONDS, PRESENCE_SECONDS
@@ -38,10 +39,19 @@ def adapters() -> AgentAdapters:
 
 
 def estimate(place: int) -> dict[str, Any]:
-    """Agents at their console and the wait for the person at ``place`` (1 if none)."""
+    """Agents on duty and the wait for the person at ``place`` (1 if none)."""
     with transaction() as conn:
-        staffing = repository.staffing(conn, PRESENCE_SECONDS)
+        staffing = _staffing(conn)
     return _with_estimate(staffing, place)
+
+
+def _staffing(conn: Connection) -> dict[str, Any]:
+    """The queue's staffing, its ``agents`` being those on duty now: see
+    :func:`slots.agents_on_duty` (the agents at their console, or the agents scheduled
+    now by their working hours when more are)."""
+    staffing = repository.staffing(conn, PRESENCE_SECONDS)
+    scheduled = scheduled_agents(conn, datetime.now(UTC))
+    return {**staffing, "agents": slots.agents_on_duty(staffing["agents"], scheduled)}
 
 
 def _with_estimate(staffing: dict[str, Any], place: int) -> dict[str, Any]:
@@ -72,8 +82,7 @@ def poll(account_id: str, after: int) -> dict[str, Any]:
         found: dict[str, Any] = {"status": call["status"]}
         if call["status"] == "waiting":
             place = repository.queue_position(conn, call, PERSON_SILENT_SECONDS)
-            staffing = repository.staffing(conn, PRESENCE_SECONDS)
-            found.update(place=place, **_with_estimate(staffing, place))
+            found.update(place=place, **_with_estimate(_staffing(conn), place))
         elif call["status"] == "in_call":
             left = (call["deadline"] - datetime.now(UTC)).total_seconds()
             signals = repository.signals_after(conn, call["id"], "agent", after)

@@ -60,6 +60,16 @@ def local(moment: datetime) -> datetime:
     return moment.astimezone(TIMEZONE)
 
 
+def agents_on_duty(present: int, scheduled: int) -> int:
+    """The agents the wait estimate counts: those at their console now (``present``)
+    or, when more, those whose working hours include now (``scheduled``, counted from
+    the hours set in the console). An agent due now may not have opened the console
+    yet, so a person is not told nobody is working while the team's shift is on. With
+    no working hours set, ``scheduled`` is 0 and only the agents present count; hours
+    that do not include now never count."""
+    return max(present, scheduled)
+
+
 def estimate_wait_minutes(
     place: int, agents: int, busy: int, call_seconds: float | None
 ) -> int | None:
