@@ -201,8 +201,7 @@ class FaceEngine:
     def liveness(
         self, frames: Sequence[bytes], prompt: Prompt, minimum: int = MIN_FRAMES
     ) -> Face | FaceProblem:
-        least = max(minimum, MIN_UPLOADED_FRAMES)
-        if not least <= len(frames) <= MAX_FRAMES or len(set(frames)) == 1:
+        if not _enough_distinct_frames(frames, minimum):
             return FaceProblem.LIVENESS_FAILED
         images: list[numpy.ndarray] = []
         faces: list[Face | None] = []
@@ -378,8 +377,7 @@ class FakeFaceEngine:
     def liveness(
         self, frames: Sequence[bytes], prompt: Prompt, minimum: int = MIN_FRAMES
     ) -> Face | FaceProblem:
-        least = max(minimum, MIN_UPLOADED_FRAMES)
-        if not least <= len(frames) <= MAX_FRAMES or len(set(frames)) == 1:
+        if not _enough_distinct_frames(frames, minimum):
             return FaceProblem.LIVENESS_FAILED
         faces: list[Face] = []
         for frame in frames:
@@ -402,6 +400,13 @@ class FakeFaceEngine:
         if not markers and not image.startswith(_IMAGE_STARTS):
             return FaceProblem.NOT_AN_IMAGE
         return _fake_face(markers.get("person", "someone"))
+
+
+def _enough_distinct_frames(frames: Sequence[bytes], minimum: int) -> bool:
+    """Between ``minimum`` (never fewer than :data:`MIN_UPLOADED_FRAMES`) and
+    :data:`MAX_FRAMES` frames, not all one picture."""
+    least = max(minimum, MIN_UPLOADED_FRAMES)
+    return least <= len(frames) <= MAX_FRAMES and len(set(frames)) > 1
 
 
 def _markers(data: bytes) -> dict[str, str]:
