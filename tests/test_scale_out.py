@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import dataclasses
 import html
-import re
 import secrets
 import time
 from collections.abc import Iterator
@@ -18,7 +17,7 @@ import requests
 
 from tests.balancer import Balancer
 from tests.conftest import LiveServer, Person, RegisteredAgency, _free_port
-from tests.load import Browser, SignIn
+from tests.load import CONSENT_ACTION, NEXT, Browser, SignIn
 from tests.oidc.agency_client import AUTH_ONLY, AgencyClient
 from tests.test_serving import Served, _wait_until_serving, _wait_until_workers_ready, start_serving
 
@@ -101,12 +100,12 @@ def test_a_sign_in_started_on_one_server_finishes_on_the_other(
 
 
 def _next_field(page: str) -> str:
-    match = re.search(r'name="next" value="([^"]+)"', page)
+    match = NEXT.search(page)
     assert match
     return html.unescape(match[1])
 
 
 def _consent_action(page: str) -> str:
-    match = re.search(r'<form method="post" action="(/authorize[^"]*)"', page)
+    match = CONSENT_ACTION.search(page)
     assert match, page[:500]
     return html.unescape(match[1])
